@@ -1,0 +1,52 @@
+#pragma once
+// One simulation run: multi-environment matrix sensing trained by HeteroSGD, PooledSGD or their
+// infinite-batch (gradient descent) limits. Pure computation: no MPI, no files.
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "science/params.hpp"
+
+namespace hetsweep::science {
+
+struct Metrics {
+  double true_signal = 0;      // |P X P|_F, P the projector on the invariant subspace
+  double spurious_signal = 0;  // |Q X Q|_F, Q the projector on the spurious subspace
+  double err_invariant = 0;    // |X - A*|_F
+  double err_pooled = 0;       // |X - (A* + mean_e A^(e))|_F
+  double loss = 0;             // minibatch loss; the population loss for the *_gd algorithms
+  friend bool operator==(const Metrics&, const Metrics&) = default;
+};
+
+inline constexpr std::array<std::string_view, 5> metric_names{"true_signal", "spurious_signal", "err_invariant",
+                                                              "err_pooled", "loss"};
+inline constexpr std::array<double Metrics::*, 5> metric_fields{&Metrics::true_signal, &Metrics::spurious_signal,
+                                                                &Metrics::err_invariant, &Metrics::err_pooled,
+                                                                &Metrics::loss};
+
+struct Record {
+  std::int64_t step = 0;
+  Metrics metrics;
+  friend bool operator==(const Record&, const Record&) = default;
+};
+
+enum class RunStatus : std::uint8_t { done, diverged };
+
+struct RunResult {
+  RunStatus status = RunStatus::done;
+  std::int64_t steps_done = 0;  // the step the run ended at: `steps`, or the step where it diverged
+  std::vector<Record> records;  // at steps 0, e, 2e, ... and the last step; never empty
+  [[nodiscard]] const Metrics& final_metrics() const { return records.back().metrics; }
+  friend bool operator==(const RunResult&, const RunResult&) = default;
+};
+
+// The steps at which a run that does not diverge records its metrics: 0, e, 2e, ..., and `steps`.
+std::vector<std::int64_t> record_steps(const Params& params);
+
+// Runs one simulation. Every random draw comes from a Philox stream keyed by `seed`, so the result is a pure
+// function of (params, seed) for a given build. Requires valid params (see check_value, check_consistency).
+RunResult simulate(const Params& params, std::uint64_t seed);
+
+}  // namespace hetsweep::science

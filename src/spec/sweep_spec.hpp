@@ -1,0 +1,70 @@
+#pragma once
+// A sweep spec: the YAML file a user writes, parsed and validated.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "science/params.hpp"
+
+namespace hetsweep::spec {
+
+// Grids beyond this many runs are refused before anything runs: the master keeps one small entry per run,
+// and the results file one /runs row plus its trajectories (see README "Guarantees").
+inline constexpr std::int64_t max_runs = 1'000'000;
+// Runs x records of trajectory storage per metric, so that a file stays within a few GiB.
+inline constexpr std::int64_t max_trajectory_cells = 100'000'000;
+
+struct Axis {
+  std::string name;
+  std::vector<science::ParamValue> values;  // distinct, in file order
+  friend bool operator==(const Axis&, const Axis&) = default;
+};
+
+struct SweepSpec {
+  std::string name;
+  std::uint64_t seed = 0;
+  science::Params base;                 // defaults with `fixed` applied
+  std::vector<std::string> fixed_keys;  // the parameters `fixed` sets, in file order
+  std::vector<Axis> axes;               // in file order
+  std::int64_t replicates = 1;
+  std::string text;                     // the YAML source, verbatim
+};
+
+// A spec that cannot be used: where (file, line, column, key) and why. Lines and columns count from 1;
+// 0 when the problem belongs to the whole file.
+class SpecError : public std::runtime_error {
+ public:
+  SpecError(std::string file, int line, int column, std::string key, std::string message);
+  const std::string& file() const { return file_; }
+  int line() const { return line_; }
+  int column() const { return column_; }
+  const std::string& key() const { return key_; }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string file_;
+  int line_;
+  int column_;
+  std::string key_;
+  std::string reason_;
+};
+
+// Parses and validates a spec; `file` names it in errors. Throws SpecError.
+SweepSpec parse_spec(std::string_view text, const std::string& file);
+// Reads and parses a file. Throws SpecError (an unreadable file included).
+SweepSpec load_spec(const std::filesystem::path& path);
+
+// Hex digest of what must stay equal for a results file to be resumed with another spec: name, seed, the
+// fixed parameters and the axis names (not the axis values or replicate count, which may grow).
+std::string fingerprint(const SweepSpec& spec);
+
+// Why `now` cannot resume a file made with `stored`, or nullopt when it can: the same fingerprint, and every
+// axis's values and the replicate count a superset of the stored ones.
+std::optional<std::string> resume_conflict(const SweepSpec& stored, const SweepSpec& now);
+
+}  // namespace hetsweep::spec

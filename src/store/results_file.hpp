@@ -1,0 +1,105 @@
+#pragma once
+// The results file (format `hetsweep-1`): one HDF5 file per sweep, written by the master alone and readable
+// by others while it is written (SWMR). See README "The results file".
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "science/params.hpp"
+#include "science/simulate.hpp"
+#include "spec/grid.hpp"
+#include "spec/sweep_spec.hpp"
+
+namespace hetsweep::store {
+
+inline constexpr const char* format_name = "hetsweep-1";
+
+// The `status` enum of a /runs row.
+enum class RowStatus : std::int8_t { pending = 0, done = 1, diverged = 2, failed = 3 };
+
+// A results file cannot be used as asked (another spec, another program's file, corrupt, unwritable).
+// Carries the path; the message says what is wrong and what to do.
+class ResultsFileError : public std::runtime_error {
+ public:
+  ResultsFileError(const std::filesystem::path& path, const std::string& message);
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A run still to compute: its /runs row and what the worker needs.
+struct PendingRun {
+  std::int64_t row = 0;
+  science::Params params;
+  std::uint64_t seed = 0;
+};
+
+// A finished run as the master writes it.
+struct RunOutcome {
+  std::int64_t row = 0;
+  RowStatus status = RowStatus::done;  // done, diverged or failed
+  double wall_seconds = 0;
+  science::RunResult result;  // records empty for a failed run
+};
+
+enum class OpenMode {
+  create_or_resume,  // create OUT, or resume it when it holds the same sweep (a grown grid is appended)
+  restart,           // replace whatever is at OUT with a new file
+};
+
+class ResultsWriter {
+ public:
+  // Creates or resumes the file at `path` for `spec` and starts SWMR writing. Throws ResultsFileError when
+  // the file exists but is not resumable with `spec`; the file is then left untouched.
+  ResultsWriter(const std::filesystem::path& path, const spec::SweepSpec& spec, OpenMode mode);
+  ~ResultsWriter();
+  ResultsWriter(const ResultsWriter&) = delete;
+  ResultsWriter& operator=(const ResultsWriter&) = delete;
+
+  // Rows still pending, in row order.
+  [[nodiscard]] std::vector<PendingRun> pending() const;
+  [[nodiscard]] std::int64_t total_runs() const;
+
+  // Flips a pending row to its final status and writes its final metrics, trajectories and cube cells.
+  void write(const RunOutcome& outcome);
+  // Makes everything written so far visible to readers and durable against a crash of this process.
+  void flush();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One /runs row as readers see it.
+struct RowSummary {
+  std::int64_t row = 0;
+  std::uint64_t key = 0;
+  std::vector<std::int64_t> coords;  // index into each axis of spec(), as in spec::RunPoint
+  std::int64_t replicate = 0;
+  RowStatus status = RowStatus::pending;
+  std::int64_t steps_done = 0;
+  double wall_seconds = 0;
+  double finished_at = 0;  // seconds since the epoch when the master wrote the row; 0 while pending
+  science::Metrics final_metrics;
+};
+
+class ResultsReader {
+ public:
+  // Opens read-only; works while a writer has the file open (SWMR).
+  explicit ResultsReader(const std::filesystem::path& path);
+  ~ResultsReader();
+  [[nodiscard]] const spec::SweepSpec& spec() const;
+  [[nodiscard]] std::vector<RowSummary> rows() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hetsweep::store
