@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -148,6 +149,24 @@ std::vector<ParamProblem> check_consistency(const Params& p) {
     problems.push_back({"sampler", "the exact sampler applies to gaussian sensing only; use materialized"});
   }
   return problems;
+}
+
+std::optional<ParamValue> parse_value(const ParamSpec& spec, std::string_view text) {
+  const std::string s(text);
+  if (spec.kind == ParamKind::choice) return ParamValue{s};
+  std::size_t used = 0;
+  try {
+    if (spec.kind == ParamKind::integer) {
+      const long long i = std::stoll(s, &used, 10);
+      if (used == s.size()) return ParamValue{std::int64_t{i}};
+    } else {
+      const double d = std::stod(s, &used);
+      if (used == s.size()) return ParamValue{d};
+    }
+  } catch (const std::logic_error&) {
+    // Not a number, or out of the type's range: fall through to "not of this kind".
+  }
+  return std::nullopt;
 }
 
 std::string format_value(const ParamValue& value) {

@@ -80,6 +80,10 @@ struct ParamProblem {
 // Constraints between parameters (invariant_rank + spurious_rank <= dim, width <= dim, sampler fits sensing).
 std::vector<ParamProblem> check_consistency(const Params& params);
 
+// Reads a value of `spec`'s kind from text ("20", "0.05", "hetero"); nullopt when the text is not of that kind.
+// Range is not checked: see check_value.
+std::optional<ParamValue> parse_value(const ParamSpec& spec, std::string_view text);
+
 // Canonical text of a value: integers in decimal, reals with 17 significant digits, choices by name.
 std::string format_value(const ParamValue& value);
 

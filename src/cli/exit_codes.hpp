@@ -1,0 +1,21 @@
+#pragma once
+
+#include <stdexcept>
+// The exit codes of every hetsweep command (documented in README "Exit codes").
+
+namespace hetsweep::cli {
+
+enum ExitCode : int {
+  exit_success = 0,      // the command did all it was asked
+  exit_failure = 1,      // an unexpected failure (a bug, or the system failed under us)
+  exit_bad_input = 2,    // bad flags, spec or file: nothing was written or changed
+  exit_interrupted = 3,  // stopped early by SIGTERM, SIGINT or SIGUSR1: the file is consistent, re-run resumes
+};
+
+// A user error: the message is printed as is and the command exits with exit_bad_input.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace hetsweep::cli

@@ -1,0 +1,35 @@
+// hetsweep: parameter sweeps of multi-environment matrix sensing on MPI, results in one HDF5 file.
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <fmt/format.h>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "cli/exit_codes.hpp"
+#include "cli/simulate_command.hpp"
+
+int main(int argc, char** argv) {
+  using namespace hetsweep::cli;
+  CLI::App app{"hetsweep: parameter sweeps of multi-environment matrix sensing (HeteroSGD vs PooledSGD)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", HETSWEEP_VERSION);
+  const std::map<std::string, std::function<int()>> commands{
+      {"simulate", add_simulate_command(app)},
+  };
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? exit_success : exit_bad_input;
+  }
+  try {
+    return commands.at(app.get_subcommands().front()->get_name())();
+  } catch (const UsageError& e) {
+    fmt::print(stderr, "hetsweep: {}\n", e.what());
+    return exit_bad_input;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "hetsweep: unexpected failure: {}\n", e.what());
+    return exit_failure;
+  }
+}

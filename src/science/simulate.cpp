@@ -1,0 +1,43 @@
+#include "science/simulate.hpp"
+
+#include "science/model.hpp"
+#include "science/random.hpp"
+#include "science/samplers.hpp"
+
+namespace hetsweep::science {
+
+std::vector<std::int64_t> record_steps(const Params& p) {
+  std::vector<std::int64_t> steps;
+  for (std::int64_t t = 0; t <= p.steps; t += p.record_every) steps.push_back(t);
+  if (steps.back() != p.steps) steps.push_back(p.steps);
+  return steps;
+}
+
+RunResult simulate(const Params& params, std::uint64_t seed) {
+  const RandomStreams streams(seed);
+  const Model model(params, streams);
+  const auto step_gradient = make_step_gradient(model, params, streams);
+  Matrix u = model.initial_factor(streams);
+  Matrix gradient(u.rows(), u.cols());
+
+  RunResult result;
+  result.records.reserve(static_cast<std::size_t>(params.steps / params.record_every + 2));
+  for (std::int64_t t = 0;; ++t) {
+    // The loss recorded at step t is the loss of step t's batch at U_t, the one the update descends.
+    const double loss = step_gradient->evaluate(u, t, gradient);
+    if (t % params.record_every == 0 || t == params.steps) result.records.push_back({t, model.metrics(u, loss)});
+    if (t == params.steps) {
+      result.steps_done = t;
+      return result;
+    }
+    u.noalias() -= params.step_size * gradient;
+    if (!u.allFinite() || u.norm() > params.divergence_threshold) {
+      result.status = RunStatus::diverged;
+      result.steps_done = t + 1;
+      result.records.push_back({t + 1, model.metrics(u, step_gradient->evaluate(u, t + 1, gradient))});
+      return result;
+    }
+  }
+}
+
+}  // namespace hetsweep::science
