@@ -8,6 +8,8 @@
 #include <string>
 
 #include "cli/exit_codes.hpp"
+#include "cli/plan_command.hpp"
+#include "cli/run_command.hpp"
 #include "cli/simulate_command.hpp"
 
 int main(int argc, char** argv) {
@@ -17,6 +19,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", HETSWEEP_VERSION);
   const std::map<std::string, std::function<int()>> commands{
       {"simulate", add_simulate_command(app)},
+      {"run", add_run_command(app)},
+      {"plan", add_plan_command(app)},
   };
   try {
     app.parse(argc, argv);

@@ -1,0 +1,98 @@
+#include "cli/run_command.hpp"
+
+#include <boost/mpi/communicator.hpp>
+#include <boost/mpi/environment.hpp>
+#include <fmt/format.h>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/exit_codes.hpp"
+#include "cli/shard.hpp"
+#include "cli/spec_loading.hpp"
+#include "sched/master.hpp"
+#include "sched/stop_signals.hpp"
+#include "store/results_file.hpp"
+
+namespace hetsweep::cli {
+namespace {
+
+struct RunOptions {
+  std::string spec_path;
+  std::string output;
+  bool restart = false;
+  std::string shard;
+};
+
+class WriterSink final : public sched::ResultSink {
+ public:
+  explicit WriterSink(store::ResultsWriter& writer) : writer_(writer) {}
+  void write(const sched::WorkResult& result) override { writer_.write(result.outcome); }
+  void flush() override { writer_.flush(); }
+
+ private:
+  store::ResultsWriter& writer_;
+};
+
+int run_master_rank(const RunOptions& options, const boost::mpi::communicator& world) {
+  sched::install_stop_handlers();
+  const Shard shard = options.shard.empty() ? Shard{} : parse_shard(options.shard);
+  const auto spec = load_spec_or_usage_error(options.spec_path);
+  std::optional<store::ResultsWriter> writer;
+  try {
+    writer.emplace(options.output, spec,
+                   options.restart ? store::OpenMode::restart : store::OpenMode::create_or_resume);
+  } catch (const store::ResultsFileError& e) {
+    throw UsageError(e.what());
+  }
+
+  const auto pending = writer->pending();
+  std::vector<sched::WorkItem> work;
+  for (const auto& run : pending) {
+    if (shard.contains(run.seed)) work.push_back({run.row, run.params, run.seed});
+  }
+  const auto total = shard.count == 1 ? writer->total_runs() : static_cast<std::int64_t>(work.size());
+  const auto already_done = shard.count == 1 ? total - static_cast<std::int64_t>(pending.size()) : 0;
+  auto progress = sched::Progress::on_stderr(total, already_done);
+  WriterSink sink(*writer);
+  const auto report = sched::run_master(world, work, sink, progress);
+  writer.reset();  // close the file before reporting: what is reported is on disk
+
+  fmt::print(stderr, "hetsweep: computed {} runs in this invocation{}\n", report.computed,
+             report.failed > 0 ? fmt::format(" ({} failed)", report.failed) : std::string());
+  if (report.stopped_early) {
+    fmt::print(stderr, "hetsweep: stopped by signal {}; run the same command again to resume\n", sched::stop_signal());
+    return exit_interrupted;
+  }
+  return exit_success;
+}
+
+int run_sweep(const RunOptions& options) {
+  boost::mpi::environment environment(boost::mpi::threading::single, /*abort_on_exception=*/false);
+  boost::mpi::communicator world;
+  if (world.rank() != 0) {
+    sched::ignore_stop_signals();
+    sched::run_worker(world);
+    return exit_success;
+  }
+  try {
+    return run_master_rank(options, world);
+  } catch (...) {
+    sched::release_workers(world);
+    throw;
+  }
+}
+
+}  // namespace
+
+std::function<int()> add_run_command(CLI::App& app) {
+  auto options = std::make_shared<RunOptions>();
+  auto* command = app.add_subcommand("run", "Run (or resume) a sweep into one HDF5 file; under mpirun rank 0 is the master");
+  command->add_option("spec", options->spec_path, "the sweep spec (YAML)")->required();
+  command->add_option("-o,--output", options->output, "the results file (HDF5); resumed if it exists")->required();
+  command->add_flag("--restart", options->restart, "replace an existing results file instead of resuming it");
+  command->add_option("--shard", options->shard, "compute only the slice I of N of the runs (I/N, e.g. 0/4)");
+  return [options] { return run_sweep(*options); };
+}
+
+}  // namespace hetsweep::cli

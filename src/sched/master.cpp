@@ -1,0 +1,155 @@
+#include "sched/master.hpp"
+
+#include <algorithm>
+#include <boost/mpi/collectives.hpp>
+#include <boost/mpi/nonblocking.hpp>
+#include <boost/optional.hpp>
+#include <chrono>
+#include <fmt/format.h>
+#include <thread>
+
+#include "sched/batch_sizer.hpp"
+#include "sched/stop_signals.hpp"
+
+namespace hetsweep::sched {
+namespace {
+
+namespace mpi = boost::mpi;
+using SteadyClock = std::chrono::steady_clock;
+
+// Batches a worker holds at once: one it computes, one queued so it never waits on the master.
+constexpr int batches_per_worker = 2;
+
+// Waits for `request` without spinning: tests it with a sleep that grows to a few milliseconds.
+mpi::status wait_politely(mpi::request& request) {
+  auto pause = std::chrono::microseconds(20);
+  for (;;) {
+    if (auto status = request.test()) return *status;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(4000));
+  }
+}
+
+class Dispatcher {
+ public:
+  Dispatcher(const mpi::communicator& world, const std::vector<WorkItem>& work, ResultSink& sink, Progress& progress,
+             const MasterOptions& options)
+      : world_(world), work_(work), sink_(sink), progress_(progress), options_(options),
+        sizer_(options.batch_target_seconds), last_flush_(SteadyClock::now()) {}
+
+  MasterReport run() {
+    if (world_.size() == 1) {
+      run_alone();
+    } else {
+      run_with_workers();
+    }
+    sink_.flush();
+    progress_.finish();
+    report_.stopped_early = next_ < work_.size();
+    return report_;
+  }
+
+ private:
+  void run_alone() {
+    while (next_ < work_.size() && !stop_requested()) {
+      const auto result = compute(work_[next_++]);
+      record(result);
+      progress_.update(report_.computed);
+      flush_when_due();
+    }
+  }
+
+  void run_with_workers() {
+    const int workers = world_.size() - 1;
+    for (int round = 0; round < batches_per_worker; ++round) {
+      for (int w = 1; w <= workers; ++w) send_batch(w);
+    }
+    while (in_flight_ > 0) {
+      std::vector<WorkResult> results;
+      auto request = world_.irecv(mpi::any_source, tag_results, results);
+      const auto status = wait_politely(request);
+      --in_flight_;
+      for (const auto& result : results) record(result);
+      progress_.update(report_.computed);
+      if (!stop_requested()) send_batch(status.source());
+      flush_when_due();
+    }
+    release_workers(world_);
+  }
+
+  void send_batch(int worker) {
+    const auto remaining = static_cast<std::int64_t>(work_.size() - next_);
+    const auto size = static_cast<std::size_t>(sizer_.next(remaining, world_.size() - 1));
+    if (size == 0) return;
+    const std::vector<WorkItem> batch(work_.begin() + static_cast<std::ptrdiff_t>(next_),
+                                      work_.begin() + static_cast<std::ptrdiff_t>(next_ + size));
+    next_ += size;
+    world_.send(worker, tag_work, batch);
+    ++in_flight_;
+  }
+
+  void record(const WorkResult& result) {
+    sink_.write(result);
+    sizer_.observe(result.outcome.wall_seconds);
+    ++report_.computed;
+    if (result.outcome.status == store::RowStatus::failed) {
+      ++report_.failed;
+      fmt::print(stderr, "hetsweep: run {} failed: {}\n", result.outcome.row, result.error);
+    }
+  }
+
+  void flush_when_due() {
+    const auto now = SteadyClock::now();
+    if (std::chrono::duration<double>(now - last_flush_).count() >= options_.flush_interval_seconds) {
+      sink_.flush();
+      last_flush_ = now;
+    }
+  }
+
+  const mpi::communicator& world_;
+  const std::vector<WorkItem>& work_;
+  ResultSink& sink_;
+  Progress& progress_;
+  MasterOptions options_;
+  BatchSizer sizer_;
+  SteadyClock::time_point last_flush_;
+  std::size_t next_ = 0;
+  int in_flight_ = 0;
+  MasterReport report_;
+};
+
+}  // namespace
+
+MasterReport run_master(const mpi::communicator& world, const std::vector<WorkItem>& work, ResultSink& sink,
+                        Progress& progress, const MasterOptions& options) {
+  return Dispatcher(world, work, sink, progress, options).run();
+}
+
+void release_workers(const mpi::communicator& world) {
+  for (int w = 1; w < world.size(); ++w) world.send(w, tag_stop);
+}
+
+void run_worker(const mpi::communicator& world) {
+  // Results go back with a non-blocking send so the worker starts its next batch at once; one buffer is
+  // in flight while the next batch is computed.
+  std::vector<WorkResult> sending;
+  boost::optional<mpi::request> send_request;
+  for (;;) {
+    const auto status = world.probe(0, mpi::any_tag);
+    if (status.tag() == tag_stop) {
+      world.recv(0, tag_stop);
+      break;
+    }
+    std::vector<WorkItem> batch;
+    world.recv(0, tag_work, batch);
+    std::vector<WorkResult> results;
+    results.reserve(batch.size());
+    for (const auto& item : batch) results.push_back(compute(item));
+    if (send_request) send_request->wait();
+    sending = std::move(results);
+    send_request = world.isend(0, tag_results, sending);
+  }
+  if (send_request) send_request->wait();
+}
+
+}  // namespace hetsweep::sched

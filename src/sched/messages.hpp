@@ -1,0 +1,63 @@
+#pragma once
+// What the master and the workers send each other over Boost.MPI.
+//
+// Every rank runs the same binary, so the trivially copyable science types travel as their bytes.
+
+#include <boost/serialization/binary_object.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "science/params.hpp"
+#include "science/simulate.hpp"
+#include "store/results_file.hpp"
+
+namespace hetsweep::sched {
+
+enum Tag : int { tag_work = 1, tag_results = 2, tag_stop = 3 };
+
+struct WorkItem {
+  std::int64_t row = 0;
+  science::Params params;
+  std::uint64_t seed = 0;
+};
+
+struct WorkResult {
+  store::RunOutcome outcome;
+  std::string error;  // why a failed run failed
+};
+
+// Runs one item. A run that throws becomes a `failed` outcome carrying the reason, not a dead worker.
+WorkResult compute(const WorkItem& item);
+
+}  // namespace hetsweep::sched
+
+namespace boost::serialization {
+
+template <class Archive>
+void serialize(Archive& ar, hetsweep::science::Params& p, unsigned /*version*/) {
+  static_assert(std::is_trivially_copyable_v<hetsweep::science::Params>);
+  ar& make_binary_object(&p, sizeof p);
+}
+
+template <class Archive>
+void serialize(Archive& ar, hetsweep::science::Record& r, unsigned /*version*/) {
+  static_assert(std::is_trivially_copyable_v<hetsweep::science::Record>);
+  ar& make_binary_object(&r, sizeof r);
+}
+
+template <class Archive>
+void serialize(Archive& ar, hetsweep::sched::WorkItem& w, unsigned /*version*/) {
+  ar& w.row& w.params& w.seed;
+}
+
+template <class Archive>
+void serialize(Archive& ar, hetsweep::sched::WorkResult& w, unsigned /*version*/) {
+  auto& o = w.outcome;
+  ar& o.row& o.status& o.wall_seconds& o.result.status& o.result.steps_done& o.result.records& w.error;
+}
+
+}  // namespace boost::serialization

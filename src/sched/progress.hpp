@@ -1,0 +1,36 @@
+#pragma once
+// Progress on stderr: a bar redrawn in place on a terminal, a plain line every few seconds otherwise
+// (Slurm logs).
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+
+namespace hetsweep::sched {
+
+class Progress {
+ public:
+  using Clock = std::function<double()>;  // seconds, monotonic
+
+  // `already_done` runs were finished before this invocation; the rate counts only this invocation's.
+  Progress(std::FILE* out, bool live, std::int64_t total, std::int64_t already_done, Clock clock,
+           double plain_interval_seconds = 10.0);
+  // Reports `done` runs finished in this invocation so far; prints when due.
+  void update(std::int64_t done);
+  // Prints the final state once.
+  void finish();
+
+  // The default: stderr, live when stderr is a terminal, the steady clock.
+  static Progress on_stderr(std::int64_t total, std::int64_t already_done);
+
+ private:
+  void print();
+
+  std::FILE* out_;
+  bool live_;
+  std::int64_t total_, already_done_, done_ = 0;
+  Clock clock_;
+  double interval_, start_, last_print_;
+};
+
+}  // namespace hetsweep::sched

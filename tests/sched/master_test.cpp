@@ -1,0 +1,129 @@
+#include "sched/master.hpp"
+
+#include <boost/mpi/collectives.hpp>
+#include <boost/mpi/communicator.hpp>
+#include <csignal>
+#include <cstdio>
+#include <gtest/gtest.h>
+#include <map>
+
+#include "sched/stop_signals.hpp"
+
+namespace hetsweep::sched {
+namespace {
+
+namespace mpi = boost::mpi;
+
+std::vector<WorkItem> small_runs(int n) {
+  std::vector<WorkItem> work;
+  for (int i = 0; i < n; ++i) {
+    science::Params p;
+    p.dim = 6;
+    p.batch_size = 20;
+    p.steps = 30;
+    p.heterogeneity = 0.1 * i;
+    work.push_back({100 + i, p, static_cast<std::uint64_t>(i)});
+  }
+  return work;
+}
+
+class RecordingSink : public ResultSink {
+ public:
+  std::map<std::int64_t, store::RunOutcome> by_row;
+  int duplicates = 0;
+  int flushes = 0;
+  std::function<void()> after_write;
+  void write(const WorkResult& r) override {
+    duplicates += by_row.count(r.outcome.row) > 0 ? 1 : 0;
+    by_row[r.outcome.row] = r.outcome;
+    if (after_write) after_write();
+  }
+  void flush() override { ++flushes; }
+};
+
+Progress quiet_progress(std::int64_t total) {
+  static std::FILE* null_file = std::fopen("/dev/null", "w");
+  return Progress(null_file, false, total, 0, [] { return 0.0; });
+}
+
+// Collective: rank 0 masters, the others work.
+MasterReport run_collectively(const std::vector<WorkItem>& work, RecordingSink& sink) {
+  mpi::communicator world;
+  if (world.rank() != 0) {
+    run_worker(world);
+    return {};
+  }
+  auto progress = quiet_progress(static_cast<std::int64_t>(work.size()));
+  return run_master(world, work, sink, progress, {0.0, 0.002});
+}
+
+TEST(RunMaster, ComputesEveryRunOnceWithTheSameResultAsAlone) {
+  const auto work = small_runs(40);
+  RecordingSink sink;
+  const auto report = run_collectively(work, sink);
+  if (mpi::communicator().rank() != 0) return;
+  EXPECT_EQ(report.computed, 40);
+  EXPECT_FALSE(report.stopped_early);
+  EXPECT_EQ(sink.duplicates, 0);
+  ASSERT_EQ(sink.by_row.size(), 40u);
+  for (const auto& item : work) {
+    const auto& got = sink.by_row.at(item.row);
+    EXPECT_EQ(got.result, science::simulate(item.params, item.seed)) << item.row;
+    EXPECT_EQ(got.status, store::RowStatus::done);
+  }
+  EXPECT_GE(sink.flushes, 1);
+}
+
+TEST(RunMaster, StopsHandingOutWorkOnSignalAndFinishesWhatWorkersHold) {
+  const auto work = small_runs(60);
+  RecordingSink sink;
+  mpi::communicator world;
+  if (world.rank() == 0) {
+    install_stop_handlers();
+    sink.after_write = [&] {
+      if (sink.by_row.size() == 3) std::raise(SIGUSR1);
+    };
+  }
+  const auto report = run_collectively(work, sink);
+  if (world.rank() == 0) {
+    EXPECT_TRUE(report.stopped_early);
+    EXPECT_EQ(stop_signal(), SIGUSR1);
+    EXPECT_LT(report.computed, 60);
+    EXPECT_EQ(report.computed, static_cast<std::int64_t>(sink.by_row.size()));
+    EXPECT_EQ(sink.duplicates, 0);
+    reset_stop_request();
+    std::signal(SIGUSR1, SIG_DFL);
+  }
+  // The rest of the work, as a resumed sweep would hand it out, completes the set without duplicates.
+  std::vector<WorkItem> rest;
+  if (world.rank() == 0) {
+    for (const auto& item : work) {
+      if (sink.by_row.count(item.row) == 0) rest.push_back(item);
+    }
+  }
+  sink.after_write = nullptr;
+  const auto second = run_collectively(rest, sink);
+  if (world.rank() == 0) {
+    EXPECT_FALSE(second.stopped_early);
+    EXPECT_EQ(sink.by_row.size(), 60u);
+    EXPECT_EQ(sink.duplicates, 0);
+  }
+}
+
+TEST(RunMaster, ReleasesWorkersWhenThereIsNoWork) {
+  RecordingSink sink;
+  const auto report = run_collectively({}, sink);
+  EXPECT_EQ(report.computed, 0);
+}
+
+TEST(Compute, TurnsAnExceptionIntoAFailedOutcome) {
+  WorkItem item;
+  item.params.dim = 4;
+  item.params.batch_size = std::int64_t{1} << 40;  // the batch cannot be allocated
+  const auto result = compute(item);
+  EXPECT_EQ(result.outcome.status, store::RowStatus::failed);
+  EXPECT_FALSE(result.error.empty());
+}
+
+}  // namespace
+}  // namespace hetsweep::sched
