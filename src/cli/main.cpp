@@ -9,8 +9,10 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/plan_command.hpp"
+#include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/simulate_command.hpp"
+#include "cli/status_command.hpp"
 
 int main(int argc, char** argv) {
   using namespace hetsweep::cli;
@@ -21,6 +23,8 @@ int main(int argc, char** argv) {
       {"simulate", add_simulate_command(app)},
       {"run", add_run_command(app)},
       {"plan", add_plan_command(app)},
+      {"status", add_status_command(app)},
+      {"report", add_report_command(app)},
   };
   try {
     app.parse(argc, argv);

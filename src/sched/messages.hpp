@@ -44,6 +44,12 @@ void serialize(Archive& ar, hetsweep::science::Params& p, unsigned /*version*/) 
 }
 
 template <class Archive>
+void serialize(Archive& ar, hetsweep::science::Metrics& m, unsigned /*version*/) {
+  static_assert(std::is_trivially_copyable_v<hetsweep::science::Metrics>);
+  ar& make_binary_object(&m, sizeof m);
+}
+
+template <class Archive>
 void serialize(Archive& ar, hetsweep::science::Record& r, unsigned /*version*/) {
   static_assert(std::is_trivially_copyable_v<hetsweep::science::Record>);
   ar& make_binary_object(&r, sizeof r);
@@ -57,7 +63,7 @@ void serialize(Archive& ar, hetsweep::sched::WorkItem& w, unsigned /*version*/) 
 template <class Archive>
 void serialize(Archive& ar, hetsweep::sched::WorkResult& w, unsigned /*version*/) {
   auto& o = w.outcome;
-  ar& o.row& o.status& o.wall_seconds& o.result.status& o.result.steps_done& o.result.records& w.error;
+  ar& o.row& o.status& o.wall_seconds& o.result.status& o.result.steps_done& o.result.records& o.result.end_metrics& w.error;
 }
 
 }  // namespace boost::serialization

@@ -172,7 +172,7 @@ std::optional<ParamValue> parse_value(const ParamSpec& spec, std::string_view te
 std::string format_value(const ParamValue& value) {
   struct Formatter {
     std::string operator()(std::int64_t i) const { return fmt::format("{}", i); }
-    std::string operator()(double d) const { return fmt::format("{:.17g}", d); }
+    std::string operator()(double d) const { return fmt::format("{}", d); }
     std::string operator()(const std::string& s) const { return s; }
   };
   return std::visit(Formatter{}, value);

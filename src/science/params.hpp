@@ -84,7 +84,8 @@ std::vector<ParamProblem> check_consistency(const Params& params);
 // Range is not checked: see check_value.
 std::optional<ParamValue> parse_value(const ParamSpec& spec, std::string_view text);
 
-// Canonical text of a value: integers in decimal, reals with 17 significant digits, choices by name.
+// Canonical text of a value: integers in decimal, reals in the shortest form that reads back to the same
+// double (so one text per value), choices by name.
 std::string format_value(const ParamValue& value);
 
 std::string_view to_string(Algorithm a);

@@ -22,19 +22,22 @@ RunResult simulate(const Params& params, std::uint64_t seed) {
 
   RunResult result;
   result.records.reserve(static_cast<std::size_t>(params.steps / params.record_every + 2));
+  const auto is_record_step = [&](std::int64_t t) { return t % params.record_every == 0 || t == params.steps; };
   for (std::int64_t t = 0;; ++t) {
     // The loss recorded at step t is the loss of step t's batch at U_t, the one the update descends.
     const double loss = step_gradient->evaluate(u, t, gradient);
-    if (t % params.record_every == 0 || t == params.steps) result.records.push_back({t, model.metrics(u, loss)});
+    if (is_record_step(t)) result.records.push_back({t, model.metrics(u, loss)});
     if (t == params.steps) {
       result.steps_done = t;
+      result.end_metrics = result.records.back().metrics;
       return result;
     }
     u.noalias() -= params.step_size * gradient;
     if (!u.allFinite() || u.norm() > params.divergence_threshold) {
       result.status = RunStatus::diverged;
       result.steps_done = t + 1;
-      result.records.push_back({t + 1, model.metrics(u, step_gradient->evaluate(u, t + 1, gradient))});
+      result.end_metrics = model.metrics(u, step_gradient->evaluate(u, t + 1, gradient));
+      if (is_record_step(t + 1)) result.records.push_back({t + 1, result.end_metrics});
       return result;
     }
   }

@@ -37,8 +37,9 @@ enum class RunStatus : std::uint8_t { done, diverged };
 struct RunResult {
   RunStatus status = RunStatus::done;
   std::int64_t steps_done = 0;  // the step the run ended at: `steps`, or the step where it diverged
-  std::vector<Record> records;  // at steps 0, e, 2e, ... and the last step; never empty
-  [[nodiscard]] const Metrics& final_metrics() const { return records.back().metrics; }
+  std::vector<Record> records;  // at the record_steps() the run reached; never empty (step 0 is always reached)
+  Metrics end_metrics;          // at steps_done: the last record's for a finished run, the divergence state otherwise
+  [[nodiscard]] const Metrics& final_metrics() const { return end_metrics; }
   friend bool operator==(const RunResult&, const RunResult&) = default;
 };
 

@@ -1,0 +1,543 @@
+#!/usr/bin/python3
+"""Figures from a hetsweep results file (format hetsweep-1).
+
+Usage: figures.py RESULTS.h5 --out DIR [--metric NAME ...] [--heterogeneity-values M ...] [--select NAME=VALUE ...]
+
+Writes whichever of these the file's parameters allow, and prints the path of each PNG:
+  trajectories.png            true/spurious signal and |X - A*| against step for a few M, per algorithm
+  final_vs_heterogeneity.png  final signals against M (mean +- std over replicates), closed-form thresholds
+  heatmap_<metric>_<alg>.png  final spurious signal over M x step size for hetero runs, closed-form curve
+  pooled_errors.png           |X - A*| and |X - (A* + Abar)| against step for pooled runs
+  final_vs_batch_size.png     final spurious signal and |X - (A* + Abar)| against batch size
+--metric replaces every figure's own metrics. Rows are grouped by their parameter values in /runs, so any
+set of axes works; a parameter that varies but is not part of a figure is held at its first value (say which
+with --select, which also filters every figure). Means use finished runs; diverged runs are marked.
+"""
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from matplotlib.colors import LogNorm, Normalize  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import NullFormatter, ScalarFormatter  # noqa: E402
+
+FORMAT = "hetsweep-1"
+PARAMETERS = ("dim", "invariant_rank", "spurious_rank", "width", "environments", "heterogeneity", "spurious_mean",
+              "noise", "sensing", "basis", "algorithm", "schedule", "sampler", "step_size", "batch_size", "steps",
+              "init_scale", "record_every", "divergence_threshold")
+METRICS = ("true_signal", "spurious_signal", "err_invariant", "err_pooled", "loss")
+DONE, DIVERGED = 1, 2
+STATUS_NAMES = {0: "pending", DONE: "done", DIVERGED: "diverged", 3: "failed"}
+
+SYMBOLS = {"dim": "d", "invariant_rank": "r", "spurious_rank": "r_s", "width": "k", "environments": "K",
+           "heterogeneity": "M", "spurious_mean": r"\mu", "noise": r"\sigma", "step_size": r"\eta",
+           "batch_size": "m", "steps": "T", "init_scale": r"\alpha"}
+METRIC_LABELS = {"true_signal": r"true signal $\|PXP\|_F$", "spurious_signal": r"spurious signal $\|QXQ\|_F$",
+                 "err_invariant": r"$\|X - A^*\|_F$", "err_pooled": r"$\|X - (A^* + \bar{A})\|_F$",
+                 "loss": "minibatch loss"}
+ALGORITHM_STYLES = {"hetero": ("-", "o"), "pooled": ("--", "s"), "hetero_gd": ("-.", "^"), "pooled_gd": (":", "v")}
+DPI = 110
+
+
+class ResultsError(Exception):
+    def __init__(self, path, message):
+        super().__init__(f"{path}: {message}")
+
+
+def symbol(name):
+    return f"${SYMBOLS[name]}$" if name in SYMBOLS else name
+
+
+def format_value(value):
+    return f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
+
+
+@dataclass
+class Results:
+    """The finished rows of /runs, and lazy access to their trajectories."""
+
+    path: Path
+    file: h5py.File
+    columns: dict  # parameter and final_<metric> name -> array over the kept rows
+    rows: np.ndarray  # each kept row's index into /runs and /trajectories
+    status: np.ndarray
+    axis_order: dict  # parameter -> its values in /axes order, for the swept ones
+
+    def values(self, name, mask):
+        """The distinct values of `name` among the rows in mask: numbers ascending, choices in axis order."""
+        present = list(np.unique(self.columns[name][mask]))
+        order = self.axis_order.get(name)
+        if order is None or self.columns[name].dtype.kind != "U":
+            return present
+        return [v for v in order if v in present] + [v for v in present if v not in order]
+
+    def trajectory(self, metric, mask):
+        """[rows in mask, records] of one metric, and the recorded steps."""
+        group = self.file.get("trajectories")
+        if group is None or metric not in group or "step" not in group:
+            raise ResultsError(self.path, f"no /trajectories/{metric} or /trajectories/step")
+        rows = self.rows[mask]
+        data = np.full((len(rows), group[metric].shape[1]), np.nan)
+        if len(rows):
+            order = np.argsort(rows)  # h5py reads increasing indices only
+            data[order] = group[metric][rows[order].tolist(), :]
+        return group["step"][()], data
+
+
+def decode(column):
+    """Strings as str: /runs holds fixed-length byte strings, /axes may hold variable-length ones."""
+    if column.dtype.kind == "S":
+        return np.char.decode(column, "utf-8")
+    if column.dtype.kind == "O":
+        return np.array([v.decode() if isinstance(v, bytes) else v for v in column])
+    return column
+
+
+def open_results(path):
+    file = h5py.File(path, "r", swmr=True)  # readable while hetsweep still writes it
+    try:
+        return read_results(path, file)
+    except BaseException:
+        file.close()
+        raise
+
+
+def read_results(path, file):
+    found = file.attrs.get("format")
+    found = found.decode() if isinstance(found, bytes) else found
+    if found != FORMAT:
+        raise ResultsError(path, f"format attribute is {found!r}, expected {FORMAT!r}: not a hetsweep results file")
+    if "runs" not in file:
+        raise ResultsError(path, "no /runs dataset")
+    runs = file["runs"][()]
+    needed = PARAMETERS + ("replicate", "status") + tuple(f"final_{m}" for m in METRICS)
+    missing = [name for name in needed if name not in runs.dtype.names]
+    if missing:
+        raise ResultsError(path, f"/runs has no field {', '.join(missing)}")
+    status = runs["status"].astype(int)
+    counts = {STATUS_NAMES.get(s, str(s)): int(np.sum(status == s)) for s in np.unique(status)}
+    print(f"{path}: {len(runs)} runs ({', '.join(f'{n} {name}' for name, n in counts.items())})")
+    keep = np.isin(status, (DONE, DIVERGED))
+    columns = {name: decode(runs[name])[keep] for name in needed}
+    axis_order = {}
+    for name, dataset in file.get("axes", {}).items():
+        if isinstance(dataset, h5py.Dataset):
+            axis_order[name] = list(decode(np.asarray(dataset[()])))
+    return Results(Path(path), file, columns, np.flatnonzero(keep), status[keep], axis_order)
+
+
+def parse_selection(results, texts):
+    """The mask of rows matching every NAME=VALUE in texts."""
+    mask = np.ones(len(results.rows), dtype=bool)
+    for text in texts:
+        name, sep, value = text.partition("=")
+        if not sep or name not in PARAMETERS:
+            raise ResultsError(results.path, f"--select {text!r}: expected NAME=VALUE with NAME one of "
+                                             f"{', '.join(PARAMETERS)}")
+        column = results.columns[name]
+        try:
+            match = column == value if column.dtype.kind == "U" else np.isclose(column, float(value))
+        except ValueError:
+            raise ResultsError(results.path, f"--select {text!r}: {name} is numeric") from None
+        if not np.any(mask & match):
+            present = ", ".join(format_value(v) for v in results.values(name, mask))
+            raise ResultsError(results.path, f"--select {text!r}: no finished run has it (values: {present})")
+        mask &= match
+    return mask
+
+
+class Figure:
+    """The rows one figure shows: the parameters it plots, every other one held at a single value."""
+
+    def __init__(self, results, mask, shown, name):
+        self.results = results
+        self.mask = mask.copy()
+        for param in PARAMETERS:
+            values = results.values(param, self.mask) if np.any(self.mask) else []
+            if param in shown or len(values) < 2:
+                continue
+            self.mask &= results.columns[param] == values[0]
+            print(f"  {name}: {param} held at {format_value(values[0])} "
+                  f"(of {', '.join(format_value(v) for v in values)}; choose with --select)")
+
+    def values(self, name):
+        return self.results.values(name, self.mask)
+
+    def where(self, **conditions):
+        mask = self.mask.copy()
+        for name, value in conditions.items():
+            mask &= self.results.columns[name] == value
+        return mask
+
+    def context(self, *exclude):
+        """The parameters common to every row shown, e.g. "d=20, r=2, m=1000, 3 replicates"."""
+        parts = []
+        for name in ("dim", "invariant_rank", "spurious_rank", "environments", "heterogeneity", "spurious_mean",
+                     "noise", "step_size", "batch_size", "steps", "sensing"):
+            values = self.values(name)
+            if name not in exclude and len(values) == 1:
+                parts.append(f"{symbol(name)}={format_value(values[0])}" if name in SYMBOLS else values[0])
+        replicates = len(np.unique(self.results.columns["replicate"][self.mask]))
+        parts.append(f"{replicates} replicate{'s' if replicates > 1 else ''}")
+        return ", ".join(parts)
+
+
+def mean_std(data):
+    """Mean and standard deviation over axis 0, ignoring non-finite entries; NaN where none is finite."""
+    finite = np.isfinite(data)
+    count = finite.sum(axis=0)
+    filled = np.where(finite, data, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = filled.sum(axis=0) / count
+        var = np.where(finite, (filled - mean) ** 2, 0.0).sum(axis=0) / count
+    return np.where(count > 0, mean, np.nan), np.where(count > 0, np.sqrt(var), np.nan)
+
+
+def replicate_trajectory(figure, metric, mask):
+    """Mean trajectory over the finished runs in mask, or over the diverged ones (up to their divergence) when
+    none finished; and whether it is the diverged ones."""
+    done = mask & (figure.results.status == DONE)
+    diverged = not np.any(done)
+    steps, data = figure.results.trajectory(metric, done if not diverged else mask)
+    return steps, mean_std(data)[0], diverged
+
+
+def chosen_heterogeneities(figure, requested):
+    values = figure.values("heterogeneity")
+    if requested:
+        chosen = [v for v in values if np.any(np.isclose(v, requested))]
+        missing = [r for r in requested if not np.any(np.isclose(r, values))]
+        listed = f"(values: {', '.join(map(format_value, values))})"
+        if not chosen:
+            raise ResultsError(figure.results.path, f"--heterogeneity-values: none among the rows shown {listed}")
+        if missing:
+            print(f"  note: no M = {', '.join(map(format_value, missing))} among the rows shown {listed}")
+        return chosen
+    picks = np.unique(np.round(np.linspace(0, len(values) - 1, min(len(values), 4))).astype(int))
+    return [values[i] for i in picks]
+
+
+def legend_handles(colors, algorithms):
+    handles = [Line2D([], [], color=c, lw=2, label=label) for label, c in colors]
+    handles += [Line2D([], [], color="0.3", ls=ALGORITHM_STYLES.get(a, ("-", "o"))[0], label=a) for a in algorithms]
+    return handles
+
+
+def spans_decades(values):
+    """Whether values are all positive and span enough to need a log axis (signals grow from alpha^2)."""
+    finite = np.concatenate([np.ravel(v) for v in values]) if values else np.array([])
+    finite = finite[np.isfinite(finite)]
+    return finite.size > 0 and finite.min() > 0 and finite.max() / finite.min() > 30
+
+
+def save(fig, out, name):
+    path = out / name
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")  # keeps legends placed beside the axes
+    plt.close(fig)
+    print(f"wrote {path}")
+    return path
+
+
+def trajectory_figure(figure, metrics, heterogeneities, algorithms, title, out, name):
+    """Metrics against step, one colour per M, one line style per algorithm."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.9 * len(metrics), 3.6), squeeze=False)
+    colors = [(f"$M$={format_value(h)}", plt.cm.viridis(i / max(1, len(heterogeneities) - 1) * 0.9))
+              for i, h in enumerate(heterogeneities)]
+    any_diverged = False
+    for ax, metric in zip(axes[0], metrics):
+        plotted = []
+        for (_, color), h in zip(colors, heterogeneities):
+            for algorithm in algorithms:
+                mask = figure.where(heterogeneity=h, algorithm=algorithm)
+                if not np.any(mask):
+                    continue
+                steps, mean, diverged = replicate_trajectory(figure, metric, mask)
+                any_diverged |= diverged
+                plotted.append(mean)
+                ax.plot(steps, mean, color=color, ls=ALGORITHM_STYLES.get(algorithm, ("-",))[0], lw=1.6)
+                reached = np.flatnonzero(np.isfinite(mean))
+                if diverged and reached.size:
+                    ax.plot(steps[reached[-1]], mean[reached[-1]], marker="x", color=color, ms=8, mew=2)
+        ax.set_xlabel("step $t$")
+        ax.set_ylabel(METRIC_LABELS[metric])
+        if spans_decades(plotted):
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    handles = legend_handles(colors, algorithms)
+    if any_diverged:
+        handles.append(Line2D([], [], color="0.3", marker="x", ls="none", label="all diverged (ends at ×)"))
+    axes[0][-1].legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.suptitle(f"{title}\n{figure.context('heterogeneity')}", fontsize=10)
+    fig.tight_layout()
+    return save(fig, out, name)
+
+
+def thresholds(eta, mu):
+    """Closed form for K = 2, cyclic: the spurious direction contracts for lower < M < upper."""
+    lower = np.sqrt(mu / eta + mu**2) if mu / eta + mu**2 > 0 else None
+    upper = np.sqrt((1 + 2 * eta * mu) ** 2 + 1) / (2 * eta)
+    return lower, upper
+
+
+def closed_form_applies(figure):
+    return figure.values("environments") == [2] and figure.values("schedule") == ["cyclic"]
+
+
+def final_vs_heterogeneity(figure, metrics, out):
+    algorithms = figure.values("algorithm")
+    step_sizes = figure.values("step_size")
+    heterogeneities = np.array(figure.values("heterogeneity"), dtype=float)
+    by_step = len(step_sizes) > 1
+    step_colors = {eta: plt.cm.plasma(i / max(1, len(step_sizes) - 1) * 0.85) for i, eta in enumerate(step_sizes)}
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.8), squeeze=False)
+    columns = figure.results.columns
+    for ax, metric in zip(axes[0], metrics):
+        plotted = []
+        series = 0
+        for a_index, algorithm in enumerate(algorithms):
+            ls, marker = ALGORITHM_STYLES.get(algorithm, ("-", "o"))
+            for eta in step_sizes:
+                color = step_colors[eta] if by_step else f"C{a_index}"
+                means, stds, diverged_at = [], [], []
+                for h in heterogeneities:
+                    mask = figure.where(heterogeneity=h, algorithm=algorithm, step_size=eta)
+                    done = mask & (figure.results.status == DONE)
+                    mean, std = mean_std(columns[f"final_{metric}"][done][:, None])
+                    means.append(mean[0])
+                    stds.append(std[0])
+                    if np.any(mask & (figure.results.status == DIVERGED)):
+                        diverged_at.append(h)
+                label = algorithm + (f", $\\eta$={format_value(eta)}" if by_step else "")
+                ax.errorbar(heterogeneities, means, yerr=stds, color=color, ls=ls, marker=marker, ms=4, capsize=2,
+                            lw=1.4, label=label)
+                plotted.append(means)
+                if diverged_at:  # a row of crosses along the top, one row per series
+                    ax.plot(diverged_at, np.full(len(diverged_at), 0.97 - 0.04 * series), ls="none", marker=marker,
+                            mfc="none", color=color, ms=6, transform=ax.get_xaxis_transform())
+                series += 1
+        if closed_form_applies(figure):
+            mu = float(figure.values("spurious_mean")[0])
+            low, high = heterogeneities.min(), heterogeneities.max()
+            for eta in step_sizes:
+                color = step_colors[eta] if by_step else "0.35"
+                for name, value in zip((r"M_-", r"M_+"), thresholds(eta, mu)):
+                    if value is not None and low <= value <= high:
+                        ax.axvline(value, color=color, ls=":", lw=1.3,
+                                   label=f"${name}$={value:.2f} ($\\eta$={format_value(eta)})")
+        ax.set_xlabel("heterogeneity $M$")
+        ax.set_ylabel(f"final {METRIC_LABELS[metric]}")
+        if spans_decades(plotted):
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    handles, _ = axes[0][0].get_legend_handles_labels()
+    if np.any(figure.results.status[figure.mask] == DIVERGED):
+        handles.append(Line2D([], [], color="0.3", marker="o", mfc="none", ls="none",
+                              label="open marker at top: diverged\n(≥1 replicate, not in mean)"))
+    axes[0][-1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+    shown = ("heterogeneity", "step_size") if by_step else ("heterogeneity",)
+    threshold_note = "; dotted: closed-form contraction thresholds" if closed_form_applies(figure) else ""
+    fig.suptitle(f"Final signals vs heterogeneity (mean ± std over finished replicates{threshold_note})\n"
+                 f"{figure.context(*shown)}", fontsize=10)
+    fig.tight_layout()
+    return save(fig, out, "final_vs_heterogeneity.png")
+
+
+def cell_edges(values, log):
+    v = np.log(values) if log else np.asarray(values, dtype=float)
+    mid = (v[1:] + v[:-1]) / 2
+    edges = np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
+    return np.exp(edges) if log else edges
+
+
+def heatmap(figure, metric, algorithm, out):
+    heterogeneities = np.array(figure.values("heterogeneity"), dtype=float)
+    step_sizes = np.array(figure.values("step_size"), dtype=float)
+    h_order, s_order = np.argsort(heterogeneities), np.argsort(step_sizes)
+    heterogeneities, step_sizes = heterogeneities[h_order], step_sizes[s_order]
+    columns, status = figure.results.columns, figure.results.status
+    mean = np.full((len(step_sizes), len(heterogeneities)), np.nan)
+    all_diverged = np.zeros_like(mean, dtype=bool)
+    some_diverged = np.zeros_like(mean, dtype=bool)
+    for i, eta in enumerate(step_sizes):
+        for j, h in enumerate(heterogeneities):
+            mask = figure.where(heterogeneity=h, step_size=eta, algorithm=algorithm)
+            done = mask & (status == DONE)
+            mean[i, j] = mean_std(columns[f"final_{metric}"][done][:, None])[0][0]
+            some_diverged[i, j] = np.any(mask & (status == DIVERGED))
+            all_diverged[i, j] = some_diverged[i, j] and not np.any(done)
+    log_eta = step_sizes.min() > 0 and step_sizes.max() / step_sizes.min() >= 10
+    x_edges, y_edges = cell_edges(heterogeneities, False), cell_edges(step_sizes, log_eta)
+    finite = mean[np.isfinite(mean)]
+    if spans_decades([finite]):
+        norm = LogNorm(finite.min(), finite.max())
+    else:
+        norm = Normalize(finite.min(), finite.max()) if finite.size else Normalize(0, 1)
+
+    fig, ax = plt.subplots(figsize=(6.2, 4.4))
+    image = ax.pcolormesh(x_edges, y_edges, np.ma.masked_invalid(mean), norm=norm, cmap="viridis", shading="flat")
+    fig.colorbar(image, ax=ax, label=f"final {METRIC_LABELS[metric]}")
+    handles = []
+    if np.any(all_diverged):
+        ax.pcolor(x_edges, y_edges, np.ma.masked_where(~all_diverged, np.ones_like(mean)), cmap="Greys", vmin=0,
+                  vmax=3, hatch="///", edgecolor="0.5", shading="flat")
+        handles.append(Patch(facecolor="0.8", hatch="///", edgecolor="0.5", label="all replicates diverged"))
+    partial = some_diverged & ~all_diverged
+    if np.any(partial):
+        rows, cols = np.nonzero(partial)
+        ax.plot(heterogeneities[cols], step_sizes[rows], ls="none", marker="x", color="red", ms=6)
+        handles.append(Line2D([], [], ls="none", marker="x", color="red", label="some replicates diverged"))
+    if closed_form_applies(figure):
+        mu = float(figure.values("spurious_mean")[0])
+        eta = np.geomspace(y_edges[0], y_edges[-1], 400) if log_eta else np.linspace(y_edges[0], y_edges[-1], 400)
+        eta = eta[eta > 0]
+        lower = np.sqrt(np.clip(mu / eta + mu**2, 0, None))
+        upper = np.sqrt((1 + 2 * eta * mu) ** 2 + 1) / (2 * eta)
+        ax.plot(lower, eta, color="white", lw=2, ls="--")
+        handles.append(Line2D([], [], color="white", lw=2, ls="--", label=r"$M=\sqrt{\mu/\eta+\mu^2}$"))
+        if np.any(upper <= x_edges[-1]):
+            ax.plot(upper, eta, color="orange", lw=2, ls=":")
+            handles.append(Line2D([], [], color="orange", lw=2, ls=":",
+                                  label=r"$M=\sqrt{(1+2\eta\mu)^2+1}\,/\,2\eta$"))
+    ax.set_xlim(x_edges[0], x_edges[-1])
+    ax.set_ylim(y_edges[0], y_edges[-1])
+    if log_eta:
+        ax.set_yscale("log")
+    if len(heterogeneities) <= 12:  # label the cells themselves on a non-uniform grid
+        ax.set_xticks(heterogeneities, [format_value(h) for h in heterogeneities])
+    if len(step_sizes) <= 12:
+        ax.set_yticks(step_sizes, [format_value(eta) for eta in step_sizes])
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("heterogeneity $M$")
+    ax.set_ylabel(r"step size $\eta$")
+    if handles:
+        ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,
+                  facecolor="0.7")
+    ax.set_title(f"Final {metric.replace('_', ' ')}, {algorithm} (mean over finished replicates)\n"
+                 f"{figure.context('heterogeneity', 'step_size')}", fontsize=9)
+    fig.tight_layout()
+    return save(fig, out, f"heatmap_{metric}_{algorithm}.png")
+
+
+def final_vs_batch_size(figure, metrics, heterogeneities, out):
+    algorithms = figure.values("algorithm")
+    batch_sizes = np.array(figure.values("batch_size"))
+    batch_sizes.sort()
+    colors = {h: plt.cm.viridis(i / max(1, len(heterogeneities) - 1) * 0.9) for i, h in enumerate(heterogeneities)}
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.8), squeeze=False)
+    columns, status = figure.results.columns, figure.results.status
+    for ax, metric in zip(axes[0], metrics):
+        plotted = []
+        for h in heterogeneities:
+            for algorithm in algorithms:
+                ls, marker = ALGORITHM_STYLES.get(algorithm, ("-", "o"))
+                means, stds = [], []
+                for m in batch_sizes:
+                    done = figure.where(heterogeneity=h, algorithm=algorithm, batch_size=m) & (status == DONE)
+                    mean, std = mean_std(columns[f"final_{metric}"][done][:, None])
+                    means.append(mean[0])
+                    stds.append(std[0])
+                ax.errorbar(batch_sizes, means, yerr=stds, color=colors[h], ls=ls, marker=marker, ms=4, capsize=2,
+                            lw=1.4)
+                plotted.append(means)
+        ax.set_xscale("log")
+        ax.set_xticks(batch_sizes)
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        if spans_decades(plotted):
+            ax.set_yscale("log")
+        ax.set_xlabel("batch size $m$")
+        ax.set_ylabel(f"final {METRIC_LABELS[metric]}")
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(handles=legend_handles([(f"$M$={format_value(h)}", colors[h]) for h in heterogeneities],
+                                              algorithms), fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.suptitle(f"Final metrics vs batch size (mean ± std over finished replicates)\n"
+                 f"{figure.context('heterogeneity', 'batch_size')}", fontsize=10)
+    fig.tight_layout()
+    return save(fig, out, "final_vs_batch_size.png")
+
+
+def write_figures(results, out, metrics, requested_heterogeneities, selection):
+    """Every figure the file's parameters allow; returns the paths written."""
+    written = []
+    if not np.any(selection):
+        raise ResultsError(results.path, "no finished (done or diverged) runs to plot")
+    has_trajectories = "trajectories" in results.file
+    algorithms = results.values("algorithm", selection)
+
+    if has_trajectories:
+        figure = Figure(results, selection, ("heterogeneity", "algorithm"), "trajectories.png")
+        written.append(trajectory_figure(
+            figure, metrics or ["true_signal", "spurious_signal", "err_invariant"],
+            chosen_heterogeneities(figure, requested_heterogeneities), figure.values("algorithm"),
+            "Mean trajectories over finished replicates", out, "trajectories.png"))
+
+    if len(results.values("heterogeneity", selection)) > 1:
+        figure = Figure(results, selection, ("heterogeneity", "algorithm", "step_size"), "final_vs_heterogeneity.png")
+        written.append(final_vs_heterogeneity(figure, metrics or ["spurious_signal", "true_signal"], out))
+
+    if len(results.values("heterogeneity", selection)) > 1 and len(results.values("step_size", selection)) > 1:
+        for algorithm in (a for a in algorithms if a.startswith("hetero")):
+            mask = selection & (results.columns["algorithm"] == algorithm)
+            figure = Figure(results, mask, ("heterogeneity", "step_size"), f"heatmap ({algorithm})")
+            for metric in metrics or ["spurious_signal"]:
+                written.append(heatmap(figure, metric, algorithm, out))
+
+    pooled = np.isin(results.columns["algorithm"], [a for a in algorithms if a.startswith("pooled")])
+    if has_trajectories and np.any(selection & pooled):
+        figure = Figure(results, selection & pooled, ("heterogeneity", "algorithm"), "pooled_errors.png")
+        written.append(trajectory_figure(
+            figure, metrics or ["err_invariant", "err_pooled"],
+            chosen_heterogeneities(figure, requested_heterogeneities), figure.values("algorithm"),
+            "Pooled runs: distance to the invariant and to the pooled target", out, "pooled_errors.png"))
+
+    if len(results.values("batch_size", selection)) > 1:
+        figure = Figure(results, selection, ("batch_size", "algorithm", "heterogeneity"), "final_vs_batch_size.png")
+        written.append(final_vs_batch_size(figure, metrics or ["spurious_signal", "err_pooled"],
+                                           chosen_heterogeneities(figure, requested_heterogeneities), out))
+    return written
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results", type=Path, help="a hetsweep results file (.h5)")
+    parser.add_argument("--out", type=Path, required=True, help="directory for the PNGs (created if missing)")
+    parser.add_argument("--metric", nargs="+", choices=METRICS, help="metrics to plot instead of each figure's own")
+    parser.add_argument("--heterogeneity-values", nargs="+", type=float, metavar="M",
+                        help="M values for the trajectory and batch-size figures (default: up to 4 spread out)")
+    parser.add_argument("--select", nargs="+", default=[], metavar="NAME=VALUE",
+                        help="only runs with these parameter values, e.g. step_size=0.05")
+    return parser.parse_args(argv)
+
+
+def main(argv):
+    args = parse_args(argv)
+    try:
+        results = open_results(args.results)
+    except (OSError, ResultsError) as error:
+        print(f"figures: {error}", file=sys.stderr)
+        return 1
+    with results.file:
+        try:
+            selection = parse_selection(results, args.select)
+            args.out.mkdir(parents=True, exist_ok=True)
+            written = write_figures(results, args.out, args.metric, args.heterogeneity_values, selection)
+        except ResultsError as error:
+            print(f"figures: {error}", file=sys.stderr)
+            return 1
+    if not written:
+        print("figures: nothing to plot", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
