@@ -47,11 +47,19 @@ bool value_less(const science::ParamValue& a, const science::ParamValue& b) {
   return number(a) < number(b);
 }
 
+// Batch sizes in numeric order, then algorithms by name.
+bool group_less(const std::tuple<science::ParamValue, science::ParamValue>& a,
+                const std::tuple<science::ParamValue, science::ParamValue>& b) {
+  if (value_less(std::get<0>(a), std::get<0>(b))) return true;
+  if (value_less(std::get<0>(b), std::get<0>(a))) return false;
+  return std::get<1>(a) < std::get<1>(b);
+}
+
 int run_report(const std::string& path) {
   const auto reader = open_results_or_usage_error(path);
   const auto& spec = reader->spec();
-  using Group = std::tuple<std::string, std::string>;  // batch_size, algorithm
-  std::map<Group, std::map<std::string, std::map<std::string, Cell>>> tables;
+  using Group = std::tuple<science::ParamValue, science::ParamValue>;  // batch_size, algorithm
+  std::map<Group, std::map<std::string, std::map<std::string, Cell>>, decltype(&group_less)> tables(&group_less);
   std::vector<science::ParamValue> heterogeneities, step_sizes;
   const auto remember = [](std::vector<science::ParamValue>& seen, const science::ParamValue& v) {
     if (std::find(seen.begin(), seen.end(), v) == seen.end()) seen.push_back(v);
@@ -62,9 +70,8 @@ int run_report(const std::string& path) {
     const auto eta = row_value(spec, row, "step_size");
     remember(heterogeneities, m);
     remember(step_sizes, eta);
-    auto& cell = tables[{science::format_value(row_value(spec, row, "batch_size")),
-                         science::format_value(row_value(spec, row, "algorithm"))}][science::format_value(m)]
-                       [science::format_value(eta)];
+    auto& cell = tables[{row_value(spec, row, "batch_size"), row_value(spec, row, "algorithm")}]
+                       [science::format_value(m)][science::format_value(eta)];
     switch (row.status) {
       case store::RowStatus::done:
         cell.true_signal.push_back(row.final_metrics.true_signal);
@@ -83,7 +90,8 @@ int run_report(const std::string& path) {
              path, spec.name);
   constexpr int width = 30;
   for (const auto& [group, table] : tables) {
-    fmt::print("\nbatch_size {}, algorithm {}\n", std::get<0>(group), std::get<1>(group));
+    fmt::print("\nbatch_size {}, algorithm {}\n", science::format_value(std::get<0>(group)),
+               science::format_value(std::get<1>(group)));
     fmt::print("{:>14}", "M \\ eta");
     for (const auto& eta : step_sizes) fmt::print(" {:>{}}", science::format_value(eta), width);
     fmt::print("\n");

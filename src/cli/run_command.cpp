@@ -35,7 +35,7 @@ class WriterSink final : public sched::ResultSink {
 };
 
 int run_master_rank(const RunOptions& options, const boost::mpi::communicator& world) {
-  sched::install_stop_handlers();
+  sched::install_stop_handlers(world.size() == 1);
   const Shard shard = options.shard.empty() ? Shard{} : parse_shard(options.shard);
   const auto spec = load_spec_or_usage_error(options.spec_path);
   std::optional<store::ResultsWriter> writer;

@@ -17,17 +17,21 @@ namespace {
 namespace mpi = boost::mpi;
 using SteadyClock = std::chrono::steady_clock;
 
+constexpr int exit_interrupted = 3;  // as cli::exit_interrupted: the sweep stopped early, re-run to resume
+
 // Batches a worker holds at once: one it computes, one queued so it never waits on the master.
 constexpr int batches_per_worker = 2;
 
-// Waits for `request` without spinning: tests it with a sleep that grows to a few milliseconds.
-mpi::status wait_politely(mpi::request& request) {
+// Waits for `request` without spinning: tests it with a sleep that grows to a few milliseconds. Returns
+// nothing when an urgent stop is asked for meanwhile.
+boost::optional<mpi::status> wait_politely(mpi::request& request) {
   auto pause = std::chrono::microseconds(20);
-  for (;;) {
-    if (auto status = request.test()) return *status;
+  while (!urgent_stop_requested()) {
+    if (auto status = request.test()) return status;
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::microseconds(4000));
   }
+  return boost::none;
 }
 
 class Dispatcher {
@@ -68,10 +72,15 @@ class Dispatcher {
       std::vector<WorkResult> results;
       auto request = world_.irecv(mpi::any_source, tag_results, results);
       const auto status = wait_politely(request);
+      if (!status) {
+        // A second stop signal: what was written stays, the runs the workers hold are abandoned.
+        sink_.flush();
+        world_.abort(exit_interrupted);
+      }
       --in_flight_;
       for (const auto& result : results) record(result);
       progress_.update(report_.computed);
-      if (!stop_requested()) send_batch(status.source());
+      if (!stop_requested()) send_batch(status->source());
       flush_when_due();
     }
     release_workers(world_);

@@ -7,12 +7,19 @@ namespace hetsweep::sched {
 namespace {
 
 volatile std::sig_atomic_t requested_signal = 0;
+volatile std::sig_atomic_t urgent = 0;
+volatile std::sig_atomic_t exit_in_handler = 0;
 constexpr int stop_signals[] = {SIGTERM, SIGINT, SIGUSR1};
 constexpr int exit_interrupted = 3;
 
 extern "C" void on_stop_signal(int signal) {
-  if (requested_signal != 0) _exit(exit_interrupted);
-  requested_signal = signal;
+  if (requested_signal == 0) {
+    requested_signal = signal;
+  } else if (exit_in_handler != 0) {
+    _exit(exit_interrupted);
+  } else {
+    urgent = 1;
+  }
 }
 
 void set_handler(void (*handler)(int)) {
@@ -24,10 +31,17 @@ void set_handler(void (*handler)(int)) {
 
 }  // namespace
 
-void install_stop_handlers() { set_handler(on_stop_signal); }
+void install_stop_handlers(bool alone) {
+  exit_in_handler = alone ? 1 : 0;
+  set_handler(on_stop_signal);
+}
 void ignore_stop_signals() { set_handler(SIG_IGN); }
 bool stop_requested() { return requested_signal != 0; }
+bool urgent_stop_requested() { return urgent != 0; }
 int stop_signal() { return requested_signal; }
-void reset_stop_request() { requested_signal = 0; }
+void reset_stop_request() {
+  requested_signal = 0;
+  urgent = 0;
+}
 
 }  // namespace hetsweep::sched

@@ -1,16 +1,19 @@
 #pragma once
 // Graceful stop on SIGTERM, SIGINT and SIGUSR1 (Slurm's preemption warning): the first asks the master to
-// stop handing out runs, flush and exit; a second ends the process at once with exit code 3.
+// stop handing out runs, flush and exit; a second asks it to stop at once. Alone, a second signal ends the
+// process inside the handler (exit code 3); with workers, it marks the stop urgent and the master, back in
+// ordinary code within milliseconds, flushes and aborts the whole MPI job, so no worker is left waiting.
 
 namespace hetsweep::sched {
 
-// On the master (or a single rank).
-void install_stop_handlers();
+// On the master (or a single rank). `alone`: no workers depend on this process.
+void install_stop_handlers(bool alone);
 // On workers: the master decides when they stop, so the signals mpirun or srun forward to every rank are
 // ignored there.
 void ignore_stop_signals();
 // Whether a stop was asked for, and by which signal (0 if none).
 bool stop_requested();
+bool urgent_stop_requested();
 int stop_signal();
 // For tests: forget a previous request.
 void reset_stop_request();

@@ -20,7 +20,9 @@ struct RunPoint {
 
 class Grid {
  public:
+  // Keeps a reference to `spec`, which must outlive the grid.
   explicit Grid(const SweepSpec& spec);
+  explicit Grid(SweepSpec&&) = delete;
   // Number of runs: the product of the axis sizes times the replicates.
   [[nodiscard]] std::int64_t size() const { return size_; }
   // Axis sizes followed by the replicate count.

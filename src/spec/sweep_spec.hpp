@@ -36,7 +36,9 @@ struct SweepSpec {
 };
 
 // A spec that cannot be used: where (file, line, column, key) and why. Lines and columns count from 1;
-// 0 when the problem belongs to the whole file.
+// 0 when the problem belongs to the whole file. Keys are paths into the spec: `seed`, `fixed.dim`, `grid`,
+// `grid.step_size[2]` (an axis value), `grid.noise.num`; empty for YAML syntax errors. what() reads
+// `FILE:LINE:COL: KEY: REASON`, without `:LINE:COL` for the whole file and without `KEY: ` when it is empty.
 class SpecError : public std::runtime_error {
  public:
   SpecError(std::string file, int line, int column, std::string key, std::string message);

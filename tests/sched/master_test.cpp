@@ -79,7 +79,7 @@ TEST(RunMaster, StopsHandingOutWorkOnSignalAndFinishesWhatWorkersHold) {
   RecordingSink sink;
   mpi::communicator world;
   if (world.rank() == 0) {
-    install_stop_handlers();
+    install_stop_handlers(world.size() == 1);
     sink.after_write = [&] {
       if (sink.by_row.size() == 3) std::raise(SIGUSR1);
     };
