@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/exit_codes.hpp"
+#include "cli/merge_command.hpp"
 #include "cli/plan_command.hpp"
 #include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
       {"plan", add_plan_command(app)},
       {"status", add_status_command(app)},
       {"report", add_report_command(app)},
+      {"merge", add_merge_command(app)},
   };
   try {
     app.parse(argc, argv);

@@ -56,7 +56,7 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
   auto progress = sched::Progress::on_stderr(total, already_done);
   WriterSink sink(*writer);
   const auto report = sched::run_master(world, work, sink, progress);
-  writer.reset();  // close the file before reporting: what is reported is on disk
+  writer->close();  // before reporting, so that what is reported is on disk and a failure to close is an error
 
   fmt::print(stderr, "hetsweep: computed {} runs in this invocation{}\n", report.computed,
              report.failed > 0 ? fmt::format(" ({} failed)", report.failed) : std::string());

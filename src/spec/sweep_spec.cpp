@@ -371,6 +371,15 @@ class Parser {
   std::string name(const Located& at) const {
     const auto s = scalar(at, "a name");
     if (s.type == Scalar::Type::null || s.text.empty()) fail(at, "expected a name, got nothing");
+    // Names become Slurm job names and file names; the rule also catches text a lenient YAML reader
+    // swallowed into a name (yaml-cpp 0.7 accepts a double quote left open at the end of the file).
+    constexpr std::size_t max_name = 64;
+    const bool plain = std::all_of(s.text.begin(), s.text.end(), [](unsigned char c) {
+      return std::isalnum(c) != 0 || c == '.' || c == '_' || c == '-';
+    });
+    if (!plain || s.text.size() > max_name) {
+      fail(at, fmt::format("a name is 1 to {} letters, digits, '.', '_' or '-'", max_name));
+    }
     return s.text;
   }
 

@@ -56,7 +56,10 @@ enum class OpenMode {
 class ResultsWriter {
  public:
   // Creates or resumes the file at `path` for `spec` and starts SWMR writing. Throws ResultsFileError when
-  // the file exists but is not resumable with `spec`; the file is then left untouched.
+  // the file exists but is not resumable with `spec`, or another ResultsWriter (any process) has it open; the
+  // file is then left untouched. A new file, or a resumed one whose grid grew, is built as a temporary file
+  // next to `path` and renamed over it when complete, so a crash meanwhile leaves the old state. A file whose
+  // writer was killed is taken over: whatever it flushed is kept.
   ResultsWriter(const std::filesystem::path& path, const spec::SweepSpec& spec, OpenMode mode);
   ~ResultsWriter();
   ResultsWriter(const ResultsWriter&) = delete;
@@ -69,7 +72,10 @@ class ResultsWriter {
   // Flips a pending row to its final status and writes its final metrics, trajectories and cube cells.
   void write(const RunOutcome& outcome);
   // Makes everything written so far visible to readers and durable against a crash of this process.
+  // write() may flush by itself when it has buffered many outcomes.
   void flush();
+  // Flushes and closes the file, reporting any failure; the destructor does the same but can only print it.
+  void close();
 
  private:
   struct Impl;
@@ -91,11 +97,21 @@ struct RowSummary {
 
 class ResultsReader {
  public:
-  // Opens read-only; works while a writer has the file open (SWMR).
+  // Opens read-only; works while a writer has the file open (SWMR). HDF5 1.10 locks files, so a reader must
+  // open after the writer: a writer cannot open a file that a reader already holds.
   explicit ResultsReader(const std::filesystem::path& path);
   ~ResultsReader();
   [[nodiscard]] const spec::SweepSpec& spec() const;
+  // Every row as the writer last flushed it.
   [[nodiscard]] std::vector<RowSummary> rows() const;
+
+  // A run the master finished (done, diverged or failed), as it wrote it: its records rebuilt from the
+  // trajectory columns of its own record steps. For combining files (hetsweep merge).
+  struct FinishedRun {
+    std::uint64_t key = 0;
+    RunOutcome outcome;  // outcome.row is the row in this file
+  };
+  [[nodiscard]] std::vector<FinishedRun> finished_runs() const;
 
  private:
   struct Impl;

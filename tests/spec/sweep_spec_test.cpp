@@ -568,3 +568,22 @@ TEST(ResumeConflict, MessagesAreOneLine) {
 
 }  // namespace
 }  // namespace hetsweep::spec
+
+namespace hetsweep::spec {
+namespace {
+
+TEST(ParseSpec, RejectsNamesThatAreNotPlainIdentifiers) {
+  EXPECT_NO_THROW(parse_spec("name: fig-2_b.v1\n", "s.yaml"));
+  for (const char* text : {"name: \"two words\"\n", "name: \"x\nfixed: {dim: 4}\n", "name: a/b\n"}) {
+    try {
+      parse_spec(text, "s.yaml");
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const SpecError& e) {
+      EXPECT_EQ(e.key(), "name") << text;
+      EXPECT_EQ(e.line(), 1) << text;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hetsweep::spec

@@ -1,0 +1,375 @@
+#include "store/h5.hpp"
+
+#include <fmt/format.h>
+#include <hdf5_hl.h>
+
+#include <cstdlib>
+#include <memory>
+
+namespace hetsweep::store::h5 {
+namespace {
+
+// Errors are reported through exceptions only: HDF5 must not print its own stack to stderr as well.
+const bool automatic_printing_off = [] {
+  H5open();
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  return true;
+}();
+
+// The name of h5clear's switch (H5F_ACS_CLEAR_STATUS_FLAGS_NAME, private in H5Fprivate.h): a registered file
+// access property that makes H5Fopen zero the superblock's status flags instead of refusing the file.
+constexpr const char* clear_status_flags_property = "clear_status_flags";
+
+std::string message_text(hid_t message_id) {
+  char buffer[256] = {};
+  H5E_type_t type{};
+  if (H5Eget_msg(message_id, &type, buffer, sizeof buffer) < 0) return {};
+  return buffer;
+}
+
+herr_t collect_entry(unsigned /*n*/, const H5E_error2_t* entry, void* messages) {
+  auto text = fmt::format("{}: {}", entry->func_name != nullptr ? entry->func_name : "?",
+                          entry->desc != nullptr ? entry->desc : "");
+  if (const auto minor = message_text(entry->min_num); !minor.empty()) text += fmt::format(" ({})", minor);
+  static_cast<std::vector<std::string>*>(messages)->push_back(std::move(text));
+  return 0;
+}
+
+// Takes HDF5's error stack of this thread, leaving it empty.
+std::vector<std::string> take_error_stack() {
+  std::vector<std::string> messages;
+  const hid_t stack = H5Eget_current_stack();
+  if (stack < 0) return messages;
+  H5Ewalk2(stack, H5E_WALK_DOWNWARD, &collect_entry, &messages);
+  H5Eclose_stack(stack);
+  return messages;
+}
+
+std::string describe(const std::string& call, const std::string& context, const std::vector<std::string>& stack) {
+  auto text = fmt::format("{} failed on {}", call, context);
+  if (!stack.empty()) text += fmt::format(": {}", fmt::join(stack, "; "));
+  return text;
+}
+
+PropertyList file_access(bool clear_status_flags, std::string_view context) {
+  PropertyList fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate", context));
+  check(H5Pset_libver_bounds(fapl.id(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), "H5Pset_libver_bounds", context);
+  // A SWMR reader re-reads metadata whose checksum fails, in case the writer was mid-write, sleeping longer
+  // each time: HDF5's default of 100 attempts turns a corrupted file into a wait of many minutes. A few
+  // attempts cover a racing writer, whose metadata writes take microseconds.
+  constexpr unsigned metadata_read_attempts = 8;
+  check(H5Pset_metadata_read_attempts(fapl.id(), metadata_read_attempts), "H5Pset_metadata_read_attempts", context);
+  if (clear_status_flags) {
+    hbool_t clear = true;
+    check(H5Pset(fapl.id(), clear_status_flags_property, &clear), "H5Pset(clear_status_flags)", context);
+  }
+  return fapl;
+}
+
+PropertyList dataset_access(std::size_t chunk_cache_bytes, std::string_view context) {
+  PropertyList dapl(check(H5Pcreate(H5P_DATASET_ACCESS), "H5Pcreate", context));
+  // A prime number of slots well above the number of chunks that fit, as the HDF5 guide advises.
+  constexpr std::size_t slots = 12421;
+  check(H5Pset_chunk_cache(dapl.id(), slots, chunk_cache_bytes, 1.0), "H5Pset_chunk_cache", context);
+  return dapl;
+}
+
+}  // namespace
+
+Error::Error(std::string call, std::string context, std::vector<std::string> stack)
+    : std::runtime_error(describe(call, context, stack)),
+      call_(std::move(call)),
+      context_(std::move(context)),
+      stack_(std::move(stack)) {}
+
+bool Error::mentions(std::string_view text) const {
+  for (const auto& entry : stack_) {
+    if (entry.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+void fail(std::string_view call, std::string_view context) {
+  throw Error(std::string(call), std::string(context), take_error_stack());
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+Dataspace Dataspace::simple(std::span<const hsize_t> dims, std::span<const hsize_t> maxdims) {
+  return Dataspace(
+      check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.empty() ? nullptr : maxdims.data()),
+            "H5Screate_simple", "a dataspace"));
+}
+
+std::vector<hsize_t> Dataspace::dims() const {
+  const int rank = check(H5Sget_simple_extent_ndims(id()), "H5Sget_simple_extent_ndims", "a dataspace");
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  check(H5Sget_simple_extent_dims(id(), dims.data(), nullptr), "H5Sget_simple_extent_dims", "a dataspace");
+  return dims;
+}
+
+void Dataspace::select_block(std::span<const hsize_t> start, std::span<const hsize_t> count) {
+  check(H5Sselect_hyperslab(id(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "H5Sselect_hyperslab",
+        "a dataspace");
+}
+
+void Dataspace::add_block(std::span<const hsize_t> start, std::span<const hsize_t> count) {
+  check(H5Sselect_hyperslab(id(), H5S_SELECT_OR, start.data(), nullptr, count.data(), nullptr), "H5Sselect_hyperslab",
+        "a dataspace");
+}
+
+void Dataspace::select_points(std::span<const hsize_t> coords) {
+  const auto rank =
+      static_cast<std::size_t>(check(H5Sget_simple_extent_ndims(id()), "H5Sget_simple_extent_ndims", "a dataspace"));
+  const std::size_t points = rank == 0 ? 0 : coords.size() / rank;
+  if (points == 0) {
+    check(H5Sselect_none(id()), "H5Sselect_none", "a dataspace");
+    return;
+  }
+  check(H5Sselect_elements(id(), H5S_SELECT_SET, points, coords.data()), "H5Sselect_elements", "a dataspace");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+Datatype Datatype::fixed_string(std::size_t size) {
+  Datatype type(check(H5Tcopy(H5T_C_S1), "H5Tcopy", "a string type"));
+  check(H5Tset_size(type.id(), size), "H5Tset_size", "a string type");
+  check(H5Tset_strpad(type.id(), H5T_STR_NULLPAD), "H5Tset_strpad", "a string type");
+  return type;
+}
+
+Datatype Datatype::variable_string() {
+  Datatype type(check(H5Tcopy(H5T_C_S1), "H5Tcopy", "a string type"));
+  check(H5Tset_size(type.id(), H5T_VARIABLE), "H5Tset_size", "a string type");
+  check(H5Tset_cset(type.id(), H5T_CSET_UTF8), "H5Tset_cset", "a string type");
+  return type;
+}
+
+Datatype Datatype::int8_enum(std::span<const std::string_view> names) {
+  Datatype type(check(H5Tenum_create(H5T_NATIVE_INT8), "H5Tenum_create", "an enum type"));
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto value = static_cast<std::int8_t>(i);
+    check(H5Tenum_insert(type.id(), std::string(names[i]).c_str(), &value), "H5Tenum_insert", names[i]);
+  }
+  return type;
+}
+
+Datatype Datatype::compound(std::size_t size) {
+  return Datatype(check(H5Tcreate(H5T_COMPOUND, size), "H5Tcreate", "a compound type"));
+}
+
+void Datatype::insert(const std::string& name, std::size_t offset, hid_t member_type) {
+  check(H5Tinsert(id(), name.c_str(), offset, member_type), "H5Tinsert", name);
+}
+
+Datatype Datatype::packed() const {
+  Datatype copy(check(H5Tcopy(id()), "H5Tcopy", "a compound type"));
+  check(H5Tpack(copy.id()), "H5Tpack", "a compound type");
+  return copy;
+}
+
+std::size_t Datatype::size() const {
+  const std::size_t size = H5Tget_size(id());
+  if (size == 0) fail("H5Tget_size", "a datatype");
+  return size;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+File File::create(const std::filesystem::path& path) {
+  const auto name = path.string();
+  const auto fapl = file_access(false, name);
+  return File(check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()), "H5Fcreate", name), name);
+}
+
+File File::open(const std::filesystem::path& path, Access access, bool recover_after_crash) {
+  const auto name = path.string();
+  const auto fapl = file_access(recover_after_crash, name);
+  unsigned flags = H5F_ACC_RDONLY;
+  switch (access) {
+    case Access::read:
+      flags = H5F_ACC_RDONLY;
+      break;
+    case Access::read_swmr:
+      flags = H5F_ACC_RDONLY | H5F_ACC_SWMR_READ;
+      break;
+    case Access::write_swmr:
+      flags = H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE;
+      break;
+    case Access::write:
+      flags = H5F_ACC_RDWR;
+      break;
+  }
+  File file(check(H5Fopen(name.c_str(), flags, fapl.id()), "H5Fopen", name), name);
+  if (recover_after_crash) check(H5Fincrement_filesize(file.id(), 0), "H5Fincrement_filesize", name);
+  return file;
+}
+
+bool File::is_hdf5(const std::filesystem::path& path) {
+  const auto name = path.string();
+  return check(H5Fis_hdf5(name.c_str()), "H5Fis_hdf5", name) > 0;
+}
+
+std::string File::where(std::string_view object) const { return fmt::format("{}:{}", name_, object); }
+
+void File::flush() { check(H5Fflush(id(), H5F_SCOPE_LOCAL), "H5Fflush", name_); }
+
+void File::close() { Handle::close(name_); }
+
+// ---------------------------------------------------------------------------------------------------------
+
+Group create_group(const File& file, const std::string& path) {
+  return Group(check(H5Gcreate2(file.id(), path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "H5Gcreate2",
+                     file.where(path)));
+}
+
+Group open_group(const File& file, const std::string& path) {
+  return Group(check(H5Gopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Gopen2", file.where(path)));
+}
+
+bool exists(const File& file, const std::string& path) {
+  return check(H5Lexists(file.id(), path.c_str(), H5P_DEFAULT), "H5Lexists", file.where(path)) > 0;
+}
+
+void unlink(const File& file, const std::string& path) {
+  check(H5Ldelete(file.id(), path.c_str(), H5P_DEFAULT), "H5Ldelete", file.where(path));
+}
+
+void hard_link(const File& file, const std::string& target, const std::string& link) {
+  check(H5Lcreate_hard(file.id(), target.c_str(), file.id(), link.c_str(), H5P_DEFAULT, H5P_DEFAULT), "H5Lcreate_hard",
+        file.where(link));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+Dataset Dataset::create(const File& file, const std::string& path, hid_t type, const Dataspace& space,
+                        const DatasetLayout& layout) {
+  const auto where = file.where(path);
+  PropertyList dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", where));
+  if (!layout.chunk.empty()) {
+    check(H5Pset_chunk(dcpl.id(), static_cast<int>(layout.chunk.size()), layout.chunk.data()), "H5Pset_chunk", where);
+  }
+  if (layout.fill) {
+    check(H5Pset_fill_value(dcpl.id(), H5T_NATIVE_DOUBLE, &*layout.fill), "H5Pset_fill_value", where);
+  }
+  if (layout.allocate_early) {
+    check(H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time", where);
+  }
+  const auto dapl = dataset_access(layout.chunk_cache_bytes, where);
+  // Intermediate groups are created as needed.
+  PropertyList lcpl(check(H5Pcreate(H5P_LINK_CREATE), "H5Pcreate", where));
+  check(H5Pset_create_intermediate_group(lcpl.id(), 1), "H5Pset_create_intermediate_group", where);
+  return Dataset(check(H5Dcreate2(file.id(), path.c_str(), type, space.id(), lcpl.id(), dcpl.id(), dapl.id()),
+                       "H5Dcreate2", where),
+                 where);
+}
+
+Dataset Dataset::open(const File& file, const std::string& path, std::size_t chunk_cache_bytes) {
+  const auto where = file.where(path);
+  const auto dapl = dataset_access(chunk_cache_bytes, where);
+  return Dataset(check(H5Dopen2(file.id(), path.c_str(), dapl.id()), "H5Dopen2", where), where);
+}
+
+Dataspace Dataset::space() const { return Dataspace(check(H5Dget_space(id()), "H5Dget_space", where_)); }
+
+std::vector<hsize_t> Dataset::dims() const { return space().dims(); }
+
+Datatype Dataset::type() const { return Datatype(check(H5Dget_type(id()), "H5Dget_type", where_)); }
+
+void Dataset::set_extent(std::span<const hsize_t> dims) {
+  check(H5Dset_extent(id(), dims.data()), "H5Dset_extent", where_);
+}
+
+void Dataset::write(hid_t mem_type, const Dataspace& mem, const Dataspace& file, const void* data,
+                    std::size_t conversion_buffer_bytes) {
+  PropertyList transfer;
+  if (conversion_buffer_bytes > 0) {
+    transfer = PropertyList(check(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate", where_));
+    check(H5Pset_buffer(transfer.id(), conversion_buffer_bytes, nullptr, nullptr), "H5Pset_buffer", where_);
+  }
+  check(H5Dwrite(id(), mem_type, mem.id(), file.id(), transfer.valid() ? transfer.id() : H5P_DEFAULT, data), "H5Dwrite",
+        where_);
+}
+
+void Dataset::write_all(hid_t mem_type, const void* data) {
+  check(H5Dwrite(id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dwrite", where_);
+}
+
+void Dataset::read(hid_t mem_type, const Dataspace& mem, const Dataspace& file, void* data) const {
+  check(H5Dread(id(), mem_type, mem.id(), file.id(), H5P_DEFAULT, data), "H5Dread", where_);
+}
+
+void Dataset::read_all(hid_t mem_type, void* data) const {
+  check(H5Dread(id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dread", where_);
+}
+
+void Dataset::flush() { check(H5Dflush(id()), "H5Dflush", where_); }
+
+void Dataset::refresh() { check(H5Drefresh(id()), "H5Drefresh", where_); }
+
+void Dataset::make_scale(const std::string& name) { check(H5DSset_scale(id(), name.c_str()), "H5DSset_scale", where_); }
+
+void Dataset::attach_scale(const Dataset& scale, unsigned dim) {
+  check(H5DSattach_scale(id(), scale.id(), dim), "H5DSattach_scale",
+        fmt::format("{} (scale {})", where_, scale.where_));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+void write_string_attribute(const File& file, const std::string& object, const std::string& name,
+                            const std::string& value) {
+  const auto where = fmt::format("{} attribute {}", file.where(object), name);
+  const auto type = Datatype::variable_string();
+  if (check(H5Aexists_by_name(file.id(), object.c_str(), name.c_str(), H5P_DEFAULT), "H5Aexists_by_name", where) > 0) {
+    check(H5Adelete_by_name(file.id(), object.c_str(), name.c_str(), H5P_DEFAULT), "H5Adelete_by_name", where);
+  }
+  Dataspace scalar(check(H5Screate(H5S_SCALAR), "H5Screate", where));
+  Attribute attribute(check(H5Acreate_by_name(file.id(), object.c_str(), name.c_str(), type.id(), scalar.id(),
+                                              H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                            "H5Acreate_by_name", where));
+  const char* text = value.c_str();
+  check(H5Awrite(attribute.id(), type.id(), &text), "H5Awrite", where);
+}
+
+std::optional<std::string> read_string_attribute(const File& file, const std::string& object, const std::string& name) {
+  const auto where = fmt::format("{} attribute {}", file.where(object), name);
+  if (check(H5Aexists_by_name(file.id(), object.c_str(), name.c_str(), H5P_DEFAULT), "H5Aexists_by_name", where) == 0) {
+    return std::nullopt;
+  }
+  Attribute attribute(check(H5Aopen_by_name(file.id(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+                            "H5Aopen_by_name", where));
+  Datatype stored(check(H5Aget_type(attribute.id()), "H5Aget_type", where));
+  if (H5Tget_class(stored.id()) != H5T_STRING) {
+    throw Error("H5Aread", where, {"the attribute is not a string"});
+  }
+  Dataspace space(check(H5Aget_space(attribute.id()), "H5Aget_space", where));
+  if (check(H5Sget_simple_extent_npoints(space.id()), "H5Sget_simple_extent_npoints", where) != 1) {
+    throw Error("H5Aread", where, {"the attribute is not a single string"});
+  }
+  if (check(H5Tis_variable_str(stored.id()), "H5Tis_variable_str", where) > 0) {
+    const auto type = Datatype::variable_string();
+    char* text = nullptr;
+    check(H5Aread(attribute.id(), type.id(), &text), "H5Aread", where);
+    const std::unique_ptr<char, herr_t (*)(void*)> owned(text, &H5free_memory);
+    return std::string(text != nullptr ? text : "");
+  }
+  const std::size_t size = H5Tget_size(stored.id());
+  const auto type = Datatype::fixed_string(size);
+  std::string text(size, '\0');
+  check(H5Aread(attribute.id(), type.id(), text.data()), "H5Aread", where);
+  text.resize(text.find('\0') == std::string::npos ? size : text.find('\0'));
+  return text;
+}
+
+Dataset create_string_dataset(const File& file, const std::string& path, const std::vector<std::string>& values) {
+  const auto type = Datatype::variable_string();
+  const std::vector<hsize_t> dims{values.size()};
+  std::vector<const char*> pointers;
+  pointers.reserve(values.size());
+  for (const auto& v : values) pointers.push_back(v.c_str());
+  auto dataset = Dataset::create(file, path, type.id(), Dataspace::simple(dims));
+  dataset.write_all(type.id(), pointers.data());
+  return dataset;
+}
+
+}  // namespace hetsweep::store::h5

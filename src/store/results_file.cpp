@@ -1,0 +1,836 @@
+#include "store/results_file.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <unordered_set>
+
+#include "store/file_system.hpp"
+#include "store/h5.hpp"
+#include "store/layout.hpp"
+
+namespace hetsweep::store {
+namespace {
+
+namespace fs = std::filesystem;
+using layout::RowIdentity;
+using layout::RowResult;
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+constexpr std::size_t metric_count = layout::metric_count;
+
+// Chunking and caching, sized for the writer's pattern: rows finish roughly in order and are written in
+// batches at flush(), so the chunks around the current rows stay in the cache until they are complete.
+constexpr hsize_t runs_chunk_rows = 256;
+constexpr hsize_t steps_chunk = 1024;
+constexpr hsize_t trajectory_chunk_values = 8 * 1024;  // 64 KiB chunks
+constexpr std::size_t runs_cache_bytes = std::size_t{8} << 20;
+constexpr std::size_t trajectory_cache_bytes = std::size_t{8} << 20;
+// Rows per read or write when walking all of /runs.
+constexpr hsize_t io_block_rows = hsize_t{1} << 16;
+// write() flushes by itself past either bound, which keeps the buffer's memory in check.
+constexpr std::size_t max_buffered_outcomes = 4096;
+constexpr std::size_t max_buffered_trajectory_bytes = std::size_t{64} << 20;
+
+std::vector<hsize_t> trajectory_chunk(hsize_t columns) {
+  const hsize_t width = std::clamp<hsize_t>(columns, 1, 256);
+  return {std::max<hsize_t>(1, trajectory_chunk_values / width), width};
+}
+
+h5::DatasetLayout chunked(std::vector<hsize_t> chunk, std::size_t cache_bytes = std::size_t{1} << 20,
+                          std::optional<double> fill = std::nullopt) {
+  h5::DatasetLayout layout;
+  layout.chunk = std::move(chunk);
+  layout.chunk_cache_bytes = cache_bytes;
+  layout.fill = fill;
+  return layout;
+}
+
+// Contiguous and allocated (filled) at creation: SWMR writing then only overwrites values, never allocates.
+h5::DatasetLayout preallocated(double fill) {
+  h5::DatasetLayout layout;
+  layout.fill = fill;
+  layout.allocate_early = true;
+  return layout;
+}
+
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+fs::path directory_of(const fs::path& path) {
+  const auto parent = path.parent_path();
+  return parent.empty() ? fs::path(".") : parent;
+}
+
+std::string_view status_name(RowStatus status) { return layout::status_names.at(static_cast<std::size_t>(status)); }
+
+// ---------------------------------------------------------------------------------------------------------
+// Walking /runs.
+
+// Calls visit(row, identity, result) for every row, reading io_block_rows at a time.
+template <class Visit>
+void for_each_row(const h5::Dataset& runs, const layout::RowLayout& rows, Visit&& visit) {
+  const hsize_t n = runs.dims().at(0);
+  std::vector<std::byte> identities;
+  std::vector<RowResult> results;
+  auto file_space = runs.space();
+  for (hsize_t first = 0; first < n; first += io_block_rows) {
+    const hsize_t count = std::min(io_block_rows, n - first);
+    identities.resize(count * rows.identity_size());
+    results.resize(count);
+    file_space.select_block(std::array{first}, std::array{count});
+    const auto memory = h5::Dataspace::simple(std::array{count});
+    runs.read(rows.identity_type(), memory, file_space, identities.data());
+    runs.read(rows.result_type(), memory, file_space, results.data());
+    for (hsize_t i = 0; i < count; ++i) {
+      visit(static_cast<std::int64_t>(first + i), rows.decode(identities.data() + i * rows.identity_size()),
+            results[i]);
+    }
+  }
+}
+
+std::vector<std::uint64_t> read_keys(const h5::Dataset& runs) {
+  auto key_only = h5::Datatype::compound(sizeof(std::uint64_t));
+  key_only.insert("key", 0, H5T_NATIVE_UINT64);
+  std::vector<std::uint64_t> keys(runs.dims().at(0));
+  runs.read_all(key_only.id(), keys.data());
+  return keys;
+}
+
+std::vector<std::int64_t> read_steps(const h5::Dataset& steps) {
+  std::vector<std::int64_t> values(steps.dims().at(0));
+  steps.read_all(H5T_NATIVE_INT64, values.data());
+  return values;
+}
+
+// Writes grid points as new pending rows `first_row`, `first_row + 1`, ...
+void write_pending_rows(h5::Dataset& runs, const layout::RowLayout& rows, const spec::Grid& grid,
+                        std::span<const std::int64_t> grid_indices, std::int64_t first_row) {
+  const auto pending = layout::pending_result();
+  std::vector<std::byte> buffer;
+  auto file_space = runs.space();
+  for (std::size_t done = 0; done < grid_indices.size(); done += io_block_rows) {
+    const std::size_t count = std::min<std::size_t>(io_block_rows, grid_indices.size() - done);
+    buffer.assign(count * rows.row_size(), std::byte{0});
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto point = grid.point(grid_indices[done + i]);
+      std::byte* row = buffer.data() + i * rows.row_size();
+      rows.encode(
+          {first_row + static_cast<std::int64_t>(done + i), point.key, point.params, point.replicate, point.seed}, row);
+      std::memcpy(row + rows.identity_size(), &pending, sizeof pending);
+    }
+    file_space.select_block(std::array{static_cast<hsize_t>(first_row) + done}, std::array<hsize_t, 1>{count});
+    runs.write(rows.row_type(), h5::Dataspace::simple(std::array<hsize_t, 1>{count}), file_space, buffer.data());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Building the file's objects. All of them exist before SWMR writing starts.
+
+void write_root_attributes(const h5::File& file, const spec::SweepSpec& spec) {
+  h5::write_string_attribute(file, "/", "format", format_name);
+  h5::write_string_attribute(file, "/", "hetsweep_version", HETSWEEP_VERSION);
+  h5::write_string_attribute(file, "/", "spec", spec.text);
+  // The spec's name too: when its text has no `name:`, the name came from its file's name, which the text
+  // alone cannot give back.
+  h5::write_string_attribute(file, "/", "name", spec.name);
+  h5::write_string_attribute(file, "/", "fingerprint", spec::fingerprint(spec));
+  h5::write_string_attribute(file, "/", "created", utc_now_iso8601());
+}
+
+h5::Dataset create_runs(const h5::File& file, const layout::RowLayout& rows, hsize_t n_rows) {
+  const auto type = rows.file_type();
+  return h5::Dataset::create(file, layout::runs_path, type.id(),
+                             h5::Dataspace::simple(std::array{n_rows}, std::array{H5S_UNLIMITED}),
+                             chunked({runs_chunk_rows}, runs_cache_bytes));
+}
+
+void create_trajectories(const h5::File& file, hsize_t n_rows, std::span<const std::int64_t> steps) {
+  const hsize_t columns = steps.size();
+  auto step = h5::Dataset::create(file, layout::steps_path, H5T_STD_I64LE,
+                                  h5::Dataspace::simple(std::array{columns}, std::array{H5S_UNLIMITED}),
+                                  chunked({steps_chunk}));
+  step.write_all(H5T_NATIVE_INT64, steps.data());
+  step.make_scale("step");
+  for (auto metric : science::metric_names) {
+    auto values = h5::Dataset::create(
+        file, layout::trajectory_path(metric), H5T_IEEE_F64LE,
+        h5::Dataspace::simple(std::array{n_rows, columns}, std::array{H5S_UNLIMITED, H5S_UNLIMITED}),
+        chunked(trajectory_chunk(columns), trajectory_cache_bytes, nan));
+    values.attach_scale(step, 1);
+  }
+}
+
+// /axes/<name> holds each axis's values; /cube/<name> is a second link to the same dataset, a dimension
+// scale of the cube arrays, which netCDF readers (h5netcdf, xarray) want in the group they open.
+// `finals[m]` holds the cube of metric m, or is empty for all-NaN.
+void create_axes_and_cube(const h5::File& file, const spec::SweepSpec& spec,
+                          const std::array<std::vector<double>, metric_count>& finals) {
+  h5::create_group(file, layout::axes_group);
+  h5::create_group(file, layout::cube_group);
+  std::vector<h5::Dataset> scales;
+  for (const auto& axis : spec.axes) {
+    const auto* param = science::find_parameter(axis.name);
+    const auto path = layout::axis_path(axis.name);
+    const std::vector<hsize_t> dims{axis.values.size()};
+    h5::Dataset values;
+    switch (param->kind) {
+      case science::ParamKind::integer: {
+        std::vector<std::int64_t> numbers;
+        for (const auto& v : axis.values) numbers.push_back(std::get<std::int64_t>(layout::normalized(param->kind, v)));
+        values = h5::Dataset::create(file, path, H5T_STD_I64LE, h5::Dataspace::simple(dims));
+        values.write_all(H5T_NATIVE_INT64, numbers.data());
+        break;
+      }
+      case science::ParamKind::real: {
+        std::vector<double> numbers;
+        for (const auto& v : axis.values) numbers.push_back(std::get<double>(layout::normalized(param->kind, v)));
+        values = h5::Dataset::create(file, path, H5T_IEEE_F64LE, h5::Dataspace::simple(dims));
+        values.write_all(H5T_NATIVE_DOUBLE, numbers.data());
+        break;
+      }
+      case science::ParamKind::choice: {
+        std::vector<std::string> names;
+        for (const auto& v : axis.values) names.push_back(std::get<std::string>(v));
+        values = h5::create_string_dataset(file, path, names);
+        break;
+      }
+    }
+    h5::hard_link(file, path, layout::cube_scale_path(axis.name));
+    values.make_scale(axis.name);
+    scales.push_back(std::move(values));
+  }
+  std::vector<std::int64_t> replicates(static_cast<std::size_t>(spec.replicates));
+  std::iota(replicates.begin(), replicates.end(), std::int64_t{0});
+  auto replicate = h5::Dataset::create(file, layout::cube_scale_path(layout::replicate_name), H5T_STD_I64LE,
+                                       h5::Dataspace::simple(std::array{static_cast<hsize_t>(spec.replicates)}));
+  replicate.write_all(H5T_NATIVE_INT64, replicates.data());
+  replicate.make_scale(layout::replicate_name);
+  scales.push_back(std::move(replicate));
+
+  const spec::Grid grid(spec);
+  std::vector<hsize_t> shape;
+  for (auto n : grid.shape()) shape.push_back(static_cast<hsize_t>(n));
+  for (std::size_t m = 0; m < metric_count; ++m) {
+    auto cube = h5::Dataset::create(file, layout::cube_path(science::metric_names[m]), H5T_IEEE_F64LE,
+                                    h5::Dataspace::simple(shape), preallocated(nan));
+    if (!finals[m].empty()) cube.write_all(H5T_NATIVE_DOUBLE, finals[m].data());
+    for (std::size_t d = 0; d < scales.size(); ++d) cube.attach_scale(scales[d], static_cast<unsigned>(d));
+  }
+}
+
+void build_new_file(const fs::path& path, const spec::SweepSpec& spec, const layout::RowLayout& rows) {
+  auto file = h5::File::create(path);
+  write_root_attributes(file, spec);
+  const spec::Grid grid(spec);
+  std::vector<std::int64_t> all(static_cast<std::size_t>(grid.size()));
+  std::iota(all.begin(), all.end(), std::int64_t{0});
+  auto runs = create_runs(file, rows, all.size());
+  write_pending_rows(runs, rows, grid, all, 0);
+  create_trajectories(file, all.size(), layout::record_step_union(spec));
+  create_axes_and_cube(file, spec, {});
+  file.close();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Resuming.
+
+// What an existing file holds, read without modifying it.
+struct StoredSweep {
+  spec::SweepSpec spec;
+  std::vector<std::uint64_t> keys;  // per row
+  std::vector<std::int64_t> steps;
+};
+
+// Opens an existing file, turning HDF5's refusals into what the user should know.
+h5::File open_existing(const fs::path& path, h5::Access access, bool recover_after_crash) {
+  bool hdf5 = false;
+  try {
+    hdf5 = h5::File::is_hdf5(path);
+  } catch (const h5::Error& e) {
+    throw ResultsFileError(path, fmt::format("cannot be read: {}", e.what()));
+  }
+  if (!hdf5) {
+    throw ResultsFileError(path,
+                           "is not an HDF5 file, so not a hetsweep results file; choose another output "
+                           "path (restart mode would replace it)");
+  }
+  try {
+    return h5::File::open(path, access, recover_after_crash);
+  } catch (const h5::Error& e) {
+    if (e.mentions("truncated file")) {
+      throw ResultsFileError(path, fmt::format("is truncated (shorter than its HDF5 superblock says), e.g. an "
+                                               "incomplete copy; restore the whole file or choose another "
+                                               "output path ({})",
+                                               e.what()));
+    }
+    if (e.mentions("unable to lock file")) {
+      throw ResultsFileError(path, fmt::format("is locked by another process (a reader that opened it before "
+                                               "this writer, or a non-SWMR writer); close it and retry ({})",
+                                               e.what()));
+    }
+    throw ResultsFileError(path, fmt::format("cannot be opened as an HDF5 file: {}", e.what()));
+  }
+}
+
+// Checks that `file` is a hetsweep-1 results file and returns its spec, parsed.
+spec::SweepSpec stored_spec(const fs::path& path, const h5::File& file) {
+  const auto format = h5::read_string_attribute(file, "/", "format");
+  if (!format || *format != format_name) {
+    throw ResultsFileError(path,
+                           fmt::format("is not a hetsweep results file (its `format` attribute is {}, not {}); choose "
+                                       "another output path (restart mode would replace it)",
+                                       format ? fmt::format("\"{}\"", *format) : std::string("missing"), format_name));
+  }
+  const auto text = h5::read_string_attribute(file, "/", "spec");
+  if (!text) throw ResultsFileError(path, "has no `spec` attribute: it is damaged");
+  spec::SweepSpec spec;
+  try {
+    spec = spec::parse_spec(*text, fmt::format("{} (stored spec)", path.string()));
+  } catch (const spec::SpecError& e) {
+    throw ResultsFileError(path, fmt::format("holds a spec this version cannot parse: {}", e.what()));
+  }
+  if (auto name = h5::read_string_attribute(file, "/", "name")) spec.name = std::move(*name);
+  return spec;
+}
+
+StoredSweep read_stored(const fs::path& path) {
+  // Read-only: what a killed writer left is recovered in memory only, the file is untouched.
+  auto file = open_existing(path, h5::Access::read, true);
+  try {
+    StoredSweep stored{stored_spec(path, file), {}, {}};
+    stored.keys = read_keys(h5::Dataset::open(file, layout::runs_path));
+    stored.steps = read_steps(h5::Dataset::open(file, layout::steps_path));
+    file.close();
+    return stored;
+  } catch (const h5::Error& e) {
+    throw ResultsFileError(path, fmt::format("is damaged: {}", e.what()));
+  }
+}
+
+// Moves each old row's trajectory values to the columns of their steps in the grown step list.
+void move_trajectory_columns(h5::Dataset& values, std::span<const std::int64_t> old_steps,
+                             std::span<const std::int64_t> new_steps, hsize_t old_rows) {
+  std::vector<std::size_t> target;
+  for (auto step : old_steps) {
+    target.push_back(
+        static_cast<std::size_t>(std::lower_bound(new_steps.begin(), new_steps.end(), step) - new_steps.begin()));
+  }
+  const hsize_t old_columns = old_steps.size();
+  const hsize_t new_columns = new_steps.size();
+  values.set_extent(std::array{old_rows, new_columns});
+  const hsize_t block = std::max<hsize_t>(1, (hsize_t{1} << 20) / new_columns);
+  std::vector<double> before;
+  std::vector<double> after;
+  auto file_space = values.space();
+  for (hsize_t first = 0; first < old_rows; first += block) {
+    const hsize_t count = std::min(block, old_rows - first);
+    before.resize(count * old_columns);
+    file_space.select_block(std::array{first, hsize_t{0}}, std::array{count, old_columns});
+    values.read(H5T_NATIVE_DOUBLE, h5::Dataspace::simple(std::array{count, old_columns}), file_space, before.data());
+    after.assign(count * new_columns, nan);
+    for (hsize_t r = 0; r < count; ++r) {
+      for (hsize_t c = 0; c < old_columns; ++c) after[r * new_columns + target[c]] = before[r * old_columns + c];
+    }
+    file_space.select_block(std::array{first, hsize_t{0}}, std::array{count, new_columns});
+    values.write(H5T_NATIVE_DOUBLE, h5::Dataspace::simple(std::array{count, new_columns}), file_space, after.data());
+  }
+}
+
+// Brings `copy`, a copy of the file at `path`, up to `spec`: new grid points become pending rows, trajectories
+// grow to the new rows and steps, /axes and /cube are rebuilt for the new axes, the spec attribute is replaced.
+void grow_file(const fs::path& path, const fs::path& copy, const spec::SweepSpec& spec, const layout::RowLayout& rows,
+               const StoredSweep& stored, std::span<const std::int64_t> new_points,
+               std::span<const std::int64_t> steps) {
+  auto file = h5::File::open(copy, h5::Access::write, true);
+  const hsize_t old_rows = stored.keys.size();
+  const hsize_t total_rows = old_rows + new_points.size();
+
+  auto runs = h5::Dataset::open(file, layout::runs_path, runs_cache_bytes);
+  runs.set_extent(std::array{total_rows});
+  write_pending_rows(runs, rows, spec::Grid(spec), new_points, static_cast<std::int64_t>(old_rows));
+
+  const bool steps_appended = std::equal(stored.steps.begin(), stored.steps.end(), steps.begin());
+  for (auto metric : science::metric_names) {
+    auto values = h5::Dataset::open(file, layout::trajectory_path(metric), trajectory_cache_bytes);
+    if (!steps_appended) move_trajectory_columns(values, stored.steps, steps, old_rows);
+    values.set_extent(std::array{total_rows, static_cast<hsize_t>(steps.size())});
+  }
+  auto step = h5::Dataset::open(file, layout::steps_path);
+  step.set_extent(std::array{static_cast<hsize_t>(steps.size())});
+  step.write_all(H5T_NATIVE_INT64, steps.data());
+
+  const layout::CubeIndex cube(spec);
+  std::array<std::vector<double>, metric_count> finals;
+  for (auto& f : finals) f.assign(static_cast<std::size_t>(cube.cells()), nan);
+  for_each_row(runs, rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
+    if (result.status == static_cast<std::int8_t>(RowStatus::pending)) return;
+    const auto coords = cube.coords(identity.params, identity.replicate);
+    if (!coords) throw ResultsFileError(path, fmt::format("row {} does not lie on the spec's axes", row));
+    const auto cell = static_cast<std::size_t>(cube.cell(*coords, identity.replicate));
+    for (std::size_t m = 0; m < metric_count; ++m) finals[m][cell] = result.finals[m];
+  });
+  h5::unlink(file, layout::axes_group);
+  h5::unlink(file, layout::cube_group);
+  create_axes_and_cube(file, spec, finals);
+  h5::write_string_attribute(file, "/", "spec", spec.text);
+  file.close();
+}
+
+ResultsFileError another_writer(const fs::path& path) {
+  return {path,
+          "is being written by another hetsweep process; wait for it to finish, or stop it, before writing "
+          "this file"};
+}
+
+WriterLock lock_for_writing(const fs::path& path) {
+  WriterLock lock;
+  try {
+    lock = WriterLock::try_acquire(path);
+  } catch (const FileSystemError& e) {
+    throw ResultsFileError(path, fmt::format("cannot be opened for writing: {}", e.reason()));
+  }
+  if (!lock.held()) throw another_writer(path);
+  return lock;
+}
+
+}  // namespace
+
+ResultsFileError::ResultsFileError(const fs::path& path, const std::string& message)
+    : std::runtime_error(fmt::format("{}: {}", path.string(), message)), path_(path) {}
+
+// ---------------------------------------------------------------------------------------------------------
+
+struct ResultsWriter::Impl {
+  // An outcome waiting for flush().
+  struct Buffered {
+    std::int64_t row;
+    std::int64_t cell;
+    RowResult result;
+  };
+
+  fs::path path;
+  spec::SweepSpec spec;
+  layout::RowLayout rows;
+  layout::CubeIndex cube_index;
+  WriterLock lock;
+  h5::File file;
+  h5::Dataset runs;
+  std::array<h5::Dataset, metric_count> trajectories;
+  std::array<h5::Dataset, metric_count> cube;
+  std::vector<std::int64_t> steps;  // the trajectory columns, sorted
+  std::vector<RowStatus> status;    // per row, including buffered outcomes
+  std::vector<std::int64_t> cell;   // per row, in the cube
+  std::vector<Buffered> buffered;
+  std::vector<double> buffered_values;  // per buffered outcome: metric_count x steps.size()
+
+  Impl(const fs::path& p, const spec::SweepSpec& s) : path(p), spec(s), cube_index(spec) {}
+
+  void open(OpenMode mode);
+  void create(bool replace);
+  // Whether the file was replaced by a grown copy.
+  bool resume();
+  void start_writing();
+  void write(const RunOutcome& outcome);
+  void flush();
+  void close();
+};
+
+void ResultsWriter::Impl::open(OpenMode mode) {
+  if (fs::is_directory(path)) {
+    throw ResultsFileError(path, "is a directory; the output must name a file, e.g. DIR/results.h5");
+  }
+  if (!fs::is_directory(directory_of(path))) {
+    throw ResultsFileError(
+        path, fmt::format("cannot be created: the directory {} does not exist", directory_of(path).string()));
+  }
+  const bool exists = fs::exists(path);
+  if (exists && !fs::is_regular_file(path)) {
+    throw ResultsFileError(path, "is not a regular file; the output must name a file");
+  }
+  bool replaced = true;
+  if (!exists) {
+    create(false);
+  } else if (mode == OpenMode::restart) {
+    // Refused while another writer holds the file; a file this process cannot write is replaced all the same.
+    WriterLock old;
+    bool lockable = true;
+    try {
+      old = WriterLock::try_acquire(path);
+    } catch (const FileSystemError&) {
+      lockable = false;
+    }
+    if (lockable && !old.held()) throw another_writer(path);
+    create(true);
+  } else {
+    lock = lock_for_writing(path);
+    replaced = resume();
+  }
+  // The path now names a new file: lock that one before the old lock goes.
+  if (replaced) lock = lock_for_writing(path);
+  start_writing();
+}
+
+void ResultsWriter::Impl::create(bool replace) {
+  try {
+    TemporaryFile temporary(path);
+    build_new_file(temporary.path(), spec, rows);
+    temporary.publish(replace);
+  } catch (const FileSystemError& e) {
+    if (e.error_number() == EEXIST) {
+      throw ResultsFileError(path, "was created by another process meanwhile; run again to resume it");
+    }
+    throw ResultsFileError(path, fmt::format("cannot be created: {}", e.what()));
+  } catch (const h5::Error& e) {
+    throw ResultsFileError(path, fmt::format("cannot be created: {}", e.what()));
+  }
+}
+
+bool ResultsWriter::Impl::resume() {
+  const auto stored = read_stored(path);
+  if (const auto conflict = spec::resume_conflict(stored.spec, spec)) {
+    throw ResultsFileError(path, fmt::format("was made by another sweep spec: {}; use the spec it was made with, "
+                                             "or another output path",
+                                             *conflict));
+  }
+  const std::unordered_set<std::uint64_t> stored_keys(stored.keys.begin(), stored.keys.end());
+  const spec::Grid grid(spec);
+  std::vector<std::int64_t> new_points;
+  for (std::int64_t i = 0; i < grid.size(); ++i) {
+    if (!stored_keys.contains(grid.point(i).key)) new_points.push_back(i);
+  }
+  auto steps_now = layout::record_step_union(spec);
+  steps_now.insert(steps_now.end(), stored.steps.begin(), stored.steps.end());
+  std::sort(steps_now.begin(), steps_now.end());
+  steps_now.erase(std::unique(steps_now.begin(), steps_now.end()), steps_now.end());
+  if (new_points.empty() && steps_now == stored.steps && stored.spec.text == spec.text) return false;
+
+  // Changes are made to a copy that replaces the file only once complete, so a crash meanwhile leaves the
+  // stored results as they were.
+  try {
+    TemporaryFile temporary(path);
+    fs::copy_file(path, temporary.path(), fs::copy_options::overwrite_existing);
+    grow_file(path, temporary.path(), spec, rows, stored, new_points, steps_now);
+    temporary.publish(true);
+    return true;
+  } catch (const fs::filesystem_error& e) {
+    throw ResultsFileError(path, fmt::format("cannot be copied to grow it: {}", e.what()));
+  } catch (const FileSystemError& e) {
+    throw ResultsFileError(path, fmt::format("cannot be grown: {}", e.what()));
+  } catch (const h5::Error& e) {
+    throw ResultsFileError(path, fmt::format("cannot be grown: {}", e.what()));
+  }
+}
+
+void ResultsWriter::Impl::start_writing() {
+  // Takes over from a writer that was killed, if any: the WriterLock proves none is alive.
+  file = open_existing(path, h5::Access::write_swmr, true);
+  runs = h5::Dataset::open(file, layout::runs_path, runs_cache_bytes);
+  for (std::size_t m = 0; m < metric_count; ++m) {
+    trajectories[m] =
+        h5::Dataset::open(file, layout::trajectory_path(science::metric_names[m]), trajectory_cache_bytes);
+    cube[m] = h5::Dataset::open(file, layout::cube_path(science::metric_names[m]));
+  }
+  steps = read_steps(h5::Dataset::open(file, layout::steps_path));
+  const auto n_rows = static_cast<std::size_t>(runs.dims().at(0));
+  status.resize(n_rows);
+  cell.resize(n_rows);
+  for_each_row(runs, rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
+    const auto coords = cube_index.coords(identity.params, identity.replicate);
+    if (!coords) throw ResultsFileError(path, fmt::format("row {} does not lie on the spec's axes", row));
+    status[static_cast<std::size_t>(row)] = static_cast<RowStatus>(result.status);
+    cell[static_cast<std::size_t>(row)] = cube_index.cell(*coords, identity.replicate);
+  });
+}
+
+void ResultsWriter::Impl::write(const RunOutcome& outcome) {
+  if (!file.valid()) throw std::logic_error(fmt::format("{}: write() after close()", path.string()));
+  if (outcome.row < 0 || outcome.row >= static_cast<std::int64_t>(status.size())) {
+    throw std::out_of_range(
+        fmt::format("{}: row {} is outside the file's {} rows", path.string(), outcome.row, status.size()));
+  }
+  const auto row = static_cast<std::size_t>(outcome.row);
+  if (status[row] != RowStatus::pending) {
+    throw std::logic_error(
+        fmt::format("{}: row {} is already {}; a run is written once", path.string(), row, status_name(status[row])));
+  }
+  if (outcome.status == RowStatus::pending) {
+    throw std::invalid_argument(fmt::format("{}: row {}: an outcome cannot be pending", path.string(), row));
+  }
+  const std::size_t columns = steps.size();
+  const std::size_t values_at = buffered_values.size();
+  buffered_values.resize(values_at + metric_count * columns, nan);
+  for (const auto& record : outcome.result.records) {
+    const auto found = std::lower_bound(steps.begin(), steps.end(), record.step);
+    if (found == steps.end() || *found != record.step) {
+      buffered_values.resize(values_at);
+      throw std::invalid_argument(
+          fmt::format("{}: row {}: step {} is not a record step of this sweep", path.string(), row, record.step));
+    }
+    const auto column = static_cast<std::size_t>(found - steps.begin());
+    for (std::size_t m = 0; m < metric_count; ++m) {
+      buffered_values[values_at + m * columns + column] = record.metrics.*science::metric_fields[m];
+    }
+  }
+  RowResult result;
+  result.status = static_cast<std::int8_t>(outcome.status);
+  result.steps_done = outcome.result.steps_done;
+  result.wall_seconds = outcome.wall_seconds;
+  result.finished_at = unix_now();
+  result.finals.fill(nan);
+  if (outcome.status != RowStatus::failed) {
+    const auto& final_metrics = outcome.result.final_metrics();
+    for (std::size_t m = 0; m < metric_count; ++m) result.finals[m] = final_metrics.*science::metric_fields[m];
+  }
+  status[row] = outcome.status;
+  buffered.push_back({outcome.row, cell[row], result});
+  if (buffered.size() >= max_buffered_outcomes ||
+      buffered_values.size() * sizeof(double) >= max_buffered_trajectory_bytes) {
+    flush();
+  }
+}
+
+void ResultsWriter::Impl::flush() {
+  if (!file.valid()) throw std::logic_error(fmt::format("{}: flush() after close()", path.string()));
+  if (!buffered.empty()) {
+    std::vector<std::size_t> order(buffered.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return buffered[a].row < buffered[b].row; });
+    const hsize_t count = buffered.size();
+    const hsize_t columns = steps.size();
+
+    // Rows finish roughly in order, so the buffered rows form few runs of consecutive rows.
+    std::vector<std::array<hsize_t, 2>> row_runs;  // first row, count
+    for (std::size_t i = 0; i < order.size();) {
+      std::size_t end = i + 1;
+      while (end < order.size() && buffered[order[end]].row == buffered[order[end - 1]].row + 1) ++end;
+      row_runs.push_back({static_cast<hsize_t>(buffered[order[i]].row), static_cast<hsize_t>(end - i)});
+      i = end;
+    }
+
+    // Trajectories first and flushed before /runs: a row that reads as finished has its data on disk. One
+    // write per run of rows, from memory of the same [rows, columns] shape: HDF5 maps a selection onto
+    // chunks quickly only when memory and file selections have the same shape.
+    std::vector<double> values(count * columns);
+    for (std::size_t m = 0; m < metric_count; ++m) {
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        const double* from = buffered_values.data() + order[i] * metric_count * columns + m * columns;
+        std::copy(from, from + columns, values.begin() + static_cast<std::ptrdiff_t>(i * columns));
+      }
+      auto selected = trajectories[m].space();
+      const double* run_values = values.data();
+      for (const auto& [first, rows_in_run] : row_runs) {
+        const std::array block{rows_in_run, columns};
+        selected.select_block(std::array{first, hsize_t{0}}, block);
+        trajectories[m].write(H5T_NATIVE_DOUBLE, h5::Dataspace::simple(block), selected, run_values);
+        run_values += rows_in_run * columns;
+      }
+    }
+
+    const auto& shape = cube_index.shape();
+    std::vector<hsize_t> cells;
+    cells.reserve(count * shape.size());
+    for (auto i : order) {
+      std::int64_t rest = buffered[i].cell;
+      const std::size_t at = cells.size();
+      cells.resize(at + shape.size());
+      for (std::size_t d = shape.size(); d-- > 0;) {
+        cells[at + d] = static_cast<hsize_t>(rest % shape[d]);
+        rest /= shape[d];
+      }
+    }
+    auto cells_selected = cube[0].space();
+    cells_selected.select_points(cells);
+    const auto finals_memory = h5::Dataspace::simple(std::array{count});
+    std::vector<double> finals(count);
+    for (std::size_t m = 0; m < metric_count; ++m) {
+      for (std::size_t i = 0; i < order.size(); ++i) finals[i] = buffered[order[i]].result.finals[m];
+      cube[m].write(H5T_NATIVE_DOUBLE, finals_memory, cells_selected, finals.data());
+    }
+    for (auto& dataset : trajectories) dataset.flush();
+    for (auto& dataset : cube) dataset.flush();
+
+    std::vector<RowResult> results;
+    for (auto i : order) results.push_back(buffered[i].result);
+    auto runs_selected = runs.space();
+    for (std::size_t r = 0; r < row_runs.size(); ++r) {
+      const std::array first{row_runs[r][0]};
+      const std::array rows_in_run{row_runs[r][1]};
+      if (r == 0) {
+        runs_selected.select_block(first, rows_in_run);
+      } else {
+        runs_selected.add_block(first, rows_in_run);
+      }
+    }
+    // Only the result fields are written: HDF5 converts them through a buffer of whole rows.
+    runs.write(rows.result_type(), h5::Dataspace::simple(std::array{count}), runs_selected, results.data(),
+               count * rows.row_size());
+    runs.flush();
+    buffered.clear();
+    buffered_values.clear();
+  }
+  file.flush();
+}
+
+void ResultsWriter::Impl::close() {
+  if (!file.valid()) return;
+  flush();
+  runs = {};
+  trajectories = {};
+  cube = {};
+  file.close();
+  lock = {};
+}
+
+ResultsWriter::ResultsWriter(const fs::path& path, const spec::SweepSpec& spec, OpenMode mode)
+    : impl_(std::make_unique<Impl>(path, spec)) {
+  impl_->open(mode);
+}
+
+ResultsWriter::~ResultsWriter() {
+  try {
+    impl_->close();
+  } catch (const std::exception& e) {
+    std::cerr << "hetsweep: closing the results file failed: " << e.what() << '\n';
+  }
+}
+
+std::vector<PendingRun> ResultsWriter::pending() const {
+  std::vector<PendingRun> runs;
+  for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult&) {
+    if (impl_->status[static_cast<std::size_t>(row)] == RowStatus::pending) {
+      runs.push_back({row, identity.params, identity.seed});
+    }
+  });
+  return runs;
+}
+
+std::int64_t ResultsWriter::total_runs() const { return static_cast<std::int64_t>(impl_->status.size()); }
+
+void ResultsWriter::write(const RunOutcome& outcome) { impl_->write(outcome); }
+
+void ResultsWriter::flush() { impl_->flush(); }
+
+void ResultsWriter::close() { impl_->close(); }
+
+// ---------------------------------------------------------------------------------------------------------
+
+struct ResultsReader::Impl {
+  fs::path path;
+  h5::File file;
+  spec::SweepSpec spec;
+  layout::RowLayout rows;
+  h5::Dataset runs;
+};
+
+ResultsReader::ResultsReader(const fs::path& path) : impl_(std::make_unique<Impl>()) {
+  impl_->path = path;
+  if (!fs::exists(path)) throw ResultsFileError(path, "does not exist");
+  if (!fs::is_regular_file(path)) throw ResultsFileError(path, "is not a regular file");
+  try {
+    impl_->file = open_existing(path, h5::Access::read_swmr, false);
+  } catch (const ResultsFileError&) {
+    // SWMR reading needs the latest file format; a plain open tells whether this is a results file at all.
+    auto plain = open_existing(path, h5::Access::read, false);
+    stored_spec(path, plain);
+    throw;
+  }
+  try {
+    impl_->spec = stored_spec(path, impl_->file);
+    impl_->runs = h5::Dataset::open(impl_->file, layout::runs_path);
+  } catch (const h5::Error& e) {
+    throw ResultsFileError(path, fmt::format("is damaged: {}", e.what()));
+  }
+}
+
+ResultsReader::~ResultsReader() = default;
+
+const spec::SweepSpec& ResultsReader::spec() const { return impl_->spec; }
+
+std::vector<RowSummary> ResultsReader::rows() const {
+  impl_->runs.refresh();
+  const layout::CubeIndex cube(impl_->spec);
+  std::vector<RowSummary> summaries;
+  for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
+    auto coords = cube.coords(identity.params, identity.replicate);
+    if (!coords) {
+      throw ResultsFileError(impl_->path, fmt::format("row {} does not lie on the stored spec's axes", row));
+    }
+    RowSummary summary;
+    summary.row = row;
+    summary.key = identity.key;
+    summary.coords = std::move(*coords);
+    summary.replicate = identity.replicate;
+    summary.status = static_cast<RowStatus>(result.status);
+    summary.steps_done = result.steps_done;
+    summary.wall_seconds = result.wall_seconds;
+    summary.finished_at = result.finished_at;
+    for (std::size_t m = 0; m < metric_count; ++m) summary.final_metrics.*science::metric_fields[m] = result.finals[m];
+    summaries.push_back(std::move(summary));
+  });
+  return summaries;
+}
+
+std::vector<ResultsReader::FinishedRun> ResultsReader::finished_runs() const {
+  impl_->runs.refresh();
+  const auto steps = read_steps(h5::Dataset::open(impl_->file, layout::steps_path));
+  std::map<std::int64_t, std::size_t> column_of;
+  for (std::size_t c = 0; c < steps.size(); ++c) column_of[steps[c]] = c;
+  std::vector<h5::Dataset> trajectories;
+  for (auto metric : science::metric_names) {
+    trajectories.push_back(h5::Dataset::open(impl_->file, layout::trajectory_path(metric)));
+  }
+
+  std::vector<FinishedRun> finished;
+  std::vector<std::vector<double>> values(metric_count);  // one trajectory row per metric
+  const hsize_t columns = steps.size();
+  for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
+    const auto status = static_cast<RowStatus>(result.status);
+    if (status == RowStatus::pending) return;
+    FinishedRun run;
+    run.key = identity.key;
+    run.outcome.row = row;
+    run.outcome.status = status;
+    run.outcome.wall_seconds = result.wall_seconds;
+    auto& r = run.outcome.result;
+    r.status = status == RowStatus::diverged ? science::RunStatus::diverged : science::RunStatus::done;
+    r.steps_done = result.steps_done;
+    for (std::size_t m = 0; m < metric_count; ++m) r.end_metrics.*science::metric_fields[m] = result.finals[m];
+    if (status != RowStatus::failed) {
+      for (std::size_t m = 0; m < metric_count; ++m) {
+        values[m].resize(columns);
+        auto file_space = trajectories[m].space();
+        file_space.select_block(std::array{static_cast<hsize_t>(row), hsize_t{0}}, std::array{hsize_t{1}, columns});
+        trajectories[m].read(H5T_NATIVE_DOUBLE, h5::Dataspace::simple(std::array{columns}), file_space, values[m].data());
+      }
+      for (const auto step : science::record_steps(identity.params)) {
+        if (step > result.steps_done) break;
+        science::Record record{step, {}};
+        const auto column = column_of.at(step);
+        for (std::size_t m = 0; m < metric_count; ++m) record.metrics.*science::metric_fields[m] = values[m][column];
+        r.records.push_back(record);
+      }
+    }
+    finished.push_back(std::move(run));
+  });
+  return finished;
+}
+
+}  // namespace hetsweep::store

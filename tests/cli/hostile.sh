@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Hostile and bad input through the real binary: each case must end with a message naming what is wrong,
+# exit code 2, no output file created and existing files byte-for-byte untouched.
+#   hostile.sh HETSWEEP WORKDIR
+set -uo pipefail
+hetsweep=$1 workdir=$2
+here=$(cd "$(dirname "$0")" && pwd)
+rm -rf "$workdir" && mkdir -p "$workdir" && cd "$workdir" || exit 1
+passed=0 failed=0
+
+pass() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
+
+# expect_refusal NAME PATTERN OUTPUT -- COMMAND...: exit 2, stderr matching PATTERN, OUTPUT unchanged (or
+# still absent).
+expect_refusal() {
+  local name=$1 pattern=$2 output=$3
+  shift 4
+  local before=absent
+  [[ -e $output ]] && before=$(find "$output" -type f -exec sha256sum {} + 2>/dev/null | sort; stat -c %Y "$output")
+  local code=0
+  "$@" >out.log 2>err.log || code=$?
+  local after=absent
+  [[ -e $output ]] && after=$(find "$output" -type f -exec sha256sum {} + 2>/dev/null | sort; stat -c %Y "$output")
+  if ((code != 2)); then
+    fail "$name: exit $code, not 2 ($(head -c 300 err.log))"
+  elif ! grep -qiE "$pattern" err.log; then
+    fail "$name: message does not match '$pattern': $(head -c 300 err.log)"
+  elif [[ $before != "$after" ]]; then
+    fail "$name: $output was created or changed"
+  else
+    pass "$name ($(head -n 1 err.log | cut -c1-110))"
+  fi
+}
+
+spec() {  # spec FILE: a valid small spec
+  printf 'name: hostile\nseed: 1\nfixed: {dim: 6, steps: 20, batch_size: 20, record_every: 5}\ngrid:\n  heterogeneity: [1.0, 2.0]\n' >"$1"
+}
+
+bad_spec() {  # bad_spec NAME PATTERN YAML
+  printf '%b' "$3" >"$1.yaml"
+  expect_refusal "$1" "$2" "$1.h5" -- "$hetsweep" run "$1.yaml" -o "$1.h5"
+}
+
+bad_spec malformed_yaml "malformed_yaml.yaml:[0-9]+:[0-9]+" 'name: x\ngrid:\n  heterogeneity: [1, 2\n'
+bad_spec unclosed_quote "unclosed_quote.yaml:1:.*name" 'name: "x\nfixed: {dim: 4}\n'
+bad_spec not_a_map "not_a_map.yaml.*map" '- just\n- a list\n'
+bad_spec empty_file "empty_file.yaml.*empty" ''
+bad_spec binary_garbage "binary_garbage.yaml" '\x00\x01\x02\xff\xfe\n'
+bad_spec wrong_type_integer "wrong_type_integer.yaml:2:.*fixed.dim" 'name: x\nfixed: {dim: twenty}\n'
+bad_spec wrong_type_real "wrong_type_real.yaml:3:.*heterogeneity" 'name: x\ngrid:\n  heterogeneity: [1.0, high]\n'
+bad_spec wrong_type_bool "wrong_type_bool.yaml:2:.*noise" 'name: x\nfixed: {noise: true}\n'
+bad_spec nan_value "nan_value.yaml:2:.*heterogeneity.*(finite|not a number)" 'name: x\nfixed: {heterogeneity: .nan}\n'
+bad_spec inf_value "inf_value.yaml:3:.*step_size" 'name: x\ngrid:\n  step_size: [0.1, .inf]\n'
+bad_spec zero_batch "zero_batch.yaml:2:.*batch_size" 'name: x\nfixed: {batch_size: 0}\n'
+bad_spec negative_dim "negative_dim.yaml:2:.*dim" 'name: x\nfixed: {dim: -3}\n'
+bad_spec negative_steps "negative_steps.yaml:2:.*steps" 'name: x\nfixed: {steps: -5}\n'
+bad_spec zero_step_size "zero_step_size.yaml:2:.*step_size" 'name: x\nfixed: {step_size: 0}\n'
+bad_spec zero_replicates "zero_replicates.yaml:2:.*replicates" 'name: x\nreplicates: 0\n'
+bad_spec ranks_exceed_dim "ranks_exceed_dim.yaml.*spurious_rank" 'name: x\nfixed: {dim: 3, invariant_rank: 2, spurious_rank: 2}\n'
+bad_spec unknown_key "unknown_key.yaml:2:.*stepsize.*step_size" 'name: x\nfixed: {stepsize: 0.1}\n'
+bad_spec unknown_top_key "unknown_top_key.yaml:2:.*gird" 'name: x\ngird: {}\n'
+bad_spec duplicate_key "duplicate_key.yaml:4:.*dim.*duplicate" 'name: x\nfixed:\n  dim: 4\n  dim: 5\n'
+bad_spec duplicate_axis_value "duplicate_axis_value.yaml:3:.*heterogeneity" 'name: x\ngrid:\n  heterogeneity: [1.0, 1.0]\n'
+bad_spec empty_axis "empty_axis.yaml:3:.*heterogeneity" 'name: x\ngrid:\n  heterogeneity: []\n'
+bad_spec fixed_and_swept "fixed_and_swept.yaml.*dim" 'name: x\nfixed: {dim: 4}\ngrid:\n  dim: [4, 5]\n'
+bad_spec absurd_grid "absurd_grid.yaml.*grid.*(runs|limit|1000000)" 'name: x\ngrid:\n  heterogeneity: {start: 0, stop: 1, num: 100000}\n  step_size: {start: 0.01, stop: 1, num: 100000}\n  noise: {start: 0, stop: 1, num: 100000}\n'
+bad_spec absurd_trajectories "absurd_trajectories.yaml.*(record|trajector|cells)" 'name: x\nfixed: {steps: 100000000, record_every: 1}\ngrid:\n  heterogeneity: [1.0, 2.0]\n'
+expect_refusal missing_spec "no_such.yaml" missing.h5 -- "$hetsweep" run no_such.yaml -o missing.h5
+expect_refusal bad_flag "step-size|not a number|could not be converted" x.h5 -- "$hetsweep" simulate --step-size fast
+
+spec good.yaml
+mkdir -p a_directory && touch a_directory/keep
+expect_refusal output_is_directory "a_directory" a_directory -- "$hetsweep" run good.yaml -o a_directory
+expect_refusal output_unwritable "/sys/hetsweep" /sys/hetsweep.h5 -- "$hetsweep" run good.yaml -o /sys/hetsweep.h5
+expect_refusal output_parent_missing "no/such/dir" no/such/dir/out.h5 -- "$hetsweep" run good.yaml -o no/such/dir/out.h5
+echo "just some text, not HDF5" >text.h5
+expect_refusal output_is_text "text.h5" text.h5 -- "$hetsweep" run good.yaml -o text.h5
+/usr/bin/python3 -c 'import h5py; f = h5py.File("other.h5", "w"); f["data"] = [1, 2, 3]; f.attrs["format"] = "something-else"'
+expect_refusal output_of_other_program "other.h5.*(hetsweep|format)" other.h5 -- "$hetsweep" run good.yaml -o other.h5
+/usr/bin/python3 -c 'import h5py; f = h5py.File("plain.h5", "w"); f["x"] = 1'
+expect_refusal output_hdf5_without_format "plain.h5.*(hetsweep|format)" plain.h5 -- "$hetsweep" run good.yaml -o plain.h5
+
+"$hetsweep" run good.yaml -o done.h5 2>/dev/null
+spec other_spec.yaml && sed -i 's/seed: 1/seed: 2/' other_spec.yaml
+expect_refusal output_of_other_spec "seed" done.h5 -- "$hetsweep" run other_spec.yaml -o done.h5
+expect_refusal status_of_text_file "text.h5" text.h5 -- "$hetsweep" status text.h5
+cp done.h5 truncated.h5 && truncate -s $(($(stat -c %s done.h5) / 2)) truncated.h5
+expect_refusal truncated_results "truncated.h5" truncated.h5 -- "$hetsweep" run good.yaml -o truncated.h5
+expect_refusal truncated_report "truncated.h5" truncated.h5 -- "$hetsweep" report truncated.h5
+cp done.h5 headless.h5 && printf 'garbage!' | dd of=headless.h5 bs=1 conv=notrunc status=none
+expect_refusal corrupted_signature "headless.h5" headless.h5 -- "$hetsweep" run good.yaml -o headless.h5
+
+# Corruption anywhere in the file: the command may refuse (2) or, if the bytes hit unused space, work (0);
+# it must never crash, and a refusal leaves the file as it was.
+size=$(stat -c %s done.h5)
+for offset in 64 512 1024 2048 4096 $((size / 3)) $((size / 2)) $((size - 600)); do
+  cp done.h5 corrupt.h5
+  printf '\xde\xad\xbe\xef\xde\xad\xbe\xef\xde\xad\xbe\xef\xde\xad\xbe\xef' | dd of=corrupt.h5 bs=1 seek=$offset conv=notrunc status=none
+  before=$(sha256sum corrupt.h5)
+  code=0
+  "$hetsweep" status corrupt.h5 >/dev/null 2>err.log || code=$?
+  if ((code == 0)) || { ((code == 2)) && [[ $(sha256sum corrupt.h5) == "$before" ]]; }; then
+    pass "corrupted_at_$offset (exit $code)"
+  else
+    fail "corrupted_at_$offset: exit $code: $(head -c 200 err.log)"
+  fi
+done
+
+# A full disk: the file size limit makes every write past 64 KiB fail (EFBIG, SIGXFSZ ignored).
+printf 'name: big\nseed: 1\nfixed: {dim: 6, steps: 2000, batch_size: 20, record_every: 1}\ngrid:\n  heterogeneity: {start: 0, stop: 5, num: 50}\n' >big.yaml
+expect_refusal disk_full_on_create "big_out.h5|space|large|write" big_out.h5 -- bash -c "ulimit -f 64; trap '' XFSZ; exec '$hetsweep' run big.yaml -o big_out.h5"
+
+echo "$passed passed, $failed failed"
+((failed == 0))

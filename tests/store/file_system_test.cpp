@@ -1,0 +1,97 @@
+#include "store/file_system.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "store_test_support.hpp"
+
+namespace hetsweep::store {
+namespace {
+
+using testing::ScratchDirectory;
+
+std::string contents(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+TEST(WriterLock, RefusesASecondHolderUntilTheFirstLetsGo) {
+  ScratchDirectory dir;
+  std::ofstream(dir / "a.h5") << "data";
+  {
+    const auto first = WriterLock::try_acquire(dir / "a.h5");
+    EXPECT_TRUE(first.held());
+    EXPECT_FALSE(WriterLock::try_acquire(dir / "a.h5").held());
+  }
+  EXPECT_TRUE(WriterLock::try_acquire(dir / "a.h5").held());
+  EXPECT_EQ(contents(dir / "a.h5"), "data");
+}
+
+TEST(WriterLock, ThrowsWithThePathWhenTheFileCannotBeOpened) {
+  ScratchDirectory dir;
+  try {
+    WriterLock::try_acquire(dir / "missing.h5");
+    FAIL() << "locked a missing file";
+  } catch (const FileSystemError& e) {
+    EXPECT_EQ(e.path(), dir / "missing.h5");
+    EXPECT_EQ(e.error_number(), ENOENT);
+    EXPECT_NE(std::string(e.what()).find("missing.h5"), std::string::npos);
+  }
+}
+
+TEST(TemporaryFile, IsRemovedWhenNotPublished) {
+  ScratchDirectory dir;
+  std::filesystem::path temporary;
+  {
+    const TemporaryFile file(dir / "out.h5");
+    temporary = file.path();
+    EXPECT_EQ(temporary.parent_path(), dir.path());
+    EXPECT_TRUE(std::filesystem::exists(temporary));
+  }
+  EXPECT_FALSE(std::filesystem::exists(temporary));
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.h5"));
+}
+
+TEST(TemporaryFile, PublishesUnderTheTargetName) {
+  ScratchDirectory dir;
+  TemporaryFile file(dir / "out.h5");
+  std::ofstream(file.path()) << "new";
+  file.publish(false);
+  EXPECT_EQ(contents(dir / "out.h5"), "new");
+  EXPECT_FALSE(std::filesystem::exists(file.path()));
+}
+
+TEST(TemporaryFile, RefusesToCreateOverAnExistingTarget) {
+  ScratchDirectory dir;
+  std::ofstream(dir / "out.h5") << "old";
+  TemporaryFile file(dir / "out.h5");
+  std::ofstream(file.path()) << "new";
+  try {
+    file.publish(false);
+    FAIL() << "replaced an existing file";
+  } catch (const FileSystemError& e) {
+    EXPECT_EQ(e.error_number(), EEXIST);
+  }
+  EXPECT_EQ(contents(dir / "out.h5"), "old");
+}
+
+TEST(TemporaryFile, ReplacesTheTargetWhenAsked) {
+  ScratchDirectory dir;
+  std::ofstream(dir / "out.h5") << "old";
+  TemporaryFile file(dir / "out.h5");
+  std::ofstream(file.path()) << "new";
+  file.publish(true);
+  EXPECT_EQ(contents(dir / "out.h5"), "new");
+}
+
+TEST(TemporaryFile, ThrowsWhenTheDirectoryIsMissing) {
+  ScratchDirectory dir;
+  EXPECT_THROW(TemporaryFile(dir / "no" / "out.h5"), FileSystemError);
+}
+
+}  // namespace
+}  // namespace hetsweep::store

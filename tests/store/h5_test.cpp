@@ -1,0 +1,244 @@
+#include "store/h5.hpp"
+
+#include <gtest/gtest.h>
+#include <hdf5_hl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <csignal>
+#include <fstream>
+
+#include "store_test_support.hpp"
+
+namespace hetsweep::store::h5 {
+namespace {
+
+using store::testing::ScratchDirectory;
+
+TEST(H5Error, CarriesTheCallTheFileAndHdf5sStackWhenOpeningFails) {
+  ScratchDirectory dir;
+  const auto missing = dir / "missing.h5";
+  try {
+    File::open(missing, Access::read);
+    FAIL() << "opening a missing file succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.call(), "H5Fopen");
+    EXPECT_EQ(e.context(), missing.string());
+    ASSERT_FALSE(e.stack().empty());
+    EXPECT_TRUE(e.mentions("unable to open file"));
+    EXPECT_NE(std::string(e.what()).find(missing.string()), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("No such file or directory"), std::string::npos);
+  }
+}
+
+TEST(H5Error, IsNotPrintedByHdf5Itself) {
+  ScratchDirectory dir;
+  ::testing::internal::CaptureStderr();
+  EXPECT_THROW(File::open(dir / "missing.h5", Access::read), Error);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
+TEST(H5Error, LeavesNoStackBehindForTheNextFailure) {
+  ScratchDirectory dir;
+  EXPECT_THROW(File::open(dir / "first.h5", Access::read), Error);
+  try {
+    File::open(dir / "second.h5", Access::read);
+  } catch (const Error& e) {
+    EXPECT_FALSE(e.mentions("first.h5"));
+    EXPECT_TRUE(e.mentions("second.h5"));
+  }
+}
+
+TEST(Check, ReturnsTheResultWhenItIsNotNegative) {
+  EXPECT_EQ(check(hid_t{42}, "call", "context"), 42);
+  EXPECT_EQ(check(herr_t{0}, "call", "context"), 0);
+}
+
+TEST(Handle, ClosesItsIdentifierWhenDestroyed) {
+  hid_t id = H5I_INVALID_HID;
+  {
+    const auto space = Dataspace::simple(std::array<hsize_t, 1>{3});
+    id = space.id();
+    EXPECT_GT(check(H5Iis_valid(id), "H5Iis_valid", "test"), 0);
+  }
+  EXPECT_EQ(check(H5Iis_valid(id), "H5Iis_valid", "test"), 0);
+}
+
+TEST(Handle, MovesOwnershipWithoutClosing) {
+  auto first = Dataspace::simple(std::array<hsize_t, 1>{3});
+  const hid_t id = first.id();
+  Dataspace second = std::move(first);
+  EXPECT_FALSE(first.valid());
+  EXPECT_EQ(second.id(), id);
+  EXPECT_GT(check(H5Iis_valid(id), "H5Iis_valid", "test"), 0);
+}
+
+TEST(File, RoundTripsStringAttributesOfAnyLength) {
+  ScratchDirectory dir;
+  const std::string long_text(100000, 'x');
+  {
+    auto file = File::create(dir / "a.h5");
+    write_string_attribute(file, "/", "short", "hetsweep-1");
+    write_string_attribute(file, "/", "long", long_text);
+    write_string_attribute(file, "/", "short", "replaced");
+    file.close();
+  }
+  auto file = File::open(dir / "a.h5", Access::read);
+  EXPECT_EQ(read_string_attribute(file, "/", "short"), "replaced");
+  EXPECT_EQ(read_string_attribute(file, "/", "long"), long_text);
+  EXPECT_EQ(read_string_attribute(file, "/", "absent"), std::nullopt);
+}
+
+TEST(File, ReadsFixedLengthStringAttributes) {
+  ScratchDirectory dir;
+  {
+    auto file = File::create(dir / "a.h5");
+    const auto type = Datatype::fixed_string(16);
+    const Dataspace scalar(check(H5Screate(H5S_SCALAR), "H5Screate", "test"));
+    const Attribute attribute(
+        check(H5Acreate2(file.id(), "format", type.id(), scalar.id(), H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2", "test"));
+    const char text[16] = "hetsweep-1";
+    check(H5Awrite(attribute.id(), type.id(), text), "H5Awrite", "test");
+  }
+  auto file = File::open(dir / "a.h5", Access::read);
+  EXPECT_EQ(read_string_attribute(file, "/", "format"), "hetsweep-1");
+}
+
+TEST(File, IsHdf5TellsHdf5FilesFromOthers) {
+  ScratchDirectory dir;
+  File::create(dir / "a.h5").close();
+  std::ofstream(dir / "b.txt") << "not hdf5\n";
+  EXPECT_TRUE(File::is_hdf5(dir / "a.h5"));
+  EXPECT_FALSE(File::is_hdf5(dir / "b.txt"));
+}
+
+TEST(Dataset, WritesAndReadsBlocksAndPoints) {
+  ScratchDirectory dir;
+  auto file = File::create(dir / "a.h5");
+  DatasetLayout layout;
+  layout.chunk = {2, 2};
+  layout.fill = std::nan("");
+  auto values = Dataset::create(
+      file, "/group/values", H5T_IEEE_F64LE,
+      Dataspace::simple(std::array<hsize_t, 2>{3, 4}, std::array<hsize_t, 2>{H5S_UNLIMITED, H5S_UNLIMITED}), layout);
+  auto selection = values.space();
+  selection.select_block(std::array<hsize_t, 2>{0, 0}, std::array<hsize_t, 2>{1, 4});
+  selection.add_block(std::array<hsize_t, 2>{2, 0}, std::array<hsize_t, 2>{1, 4});
+  const std::array<double, 8> rows{1, 2, 3, 4, 9, 10, 11, 12};
+  values.write(H5T_NATIVE_DOUBLE, Dataspace::simple(std::array<hsize_t, 1>{8}), selection, rows.data());
+  selection.select_points(std::array<hsize_t, 2>{1, 3});
+  const double point = 8;
+  values.write(H5T_NATIVE_DOUBLE, Dataspace::simple(std::array<hsize_t, 1>{1}), selection, &point);
+  values.set_extent(std::array<hsize_t, 2>{4, 4});
+
+  std::array<double, 16> all{};
+  values.read_all(H5T_NATIVE_DOUBLE, all.data());
+  EXPECT_EQ(values.dims(), (std::vector<hsize_t>{4, 4}));
+  EXPECT_EQ(all[0], 1);
+  EXPECT_EQ(all[3], 4);
+  EXPECT_TRUE(std::isnan(all[4]));
+  EXPECT_EQ(all[7], 8);
+  EXPECT_EQ(all[8], 9);
+  EXPECT_EQ(all[11], 12);
+  for (std::size_t i = 12; i < 16; ++i) EXPECT_TRUE(std::isnan(all[i])) << i;
+}
+
+TEST(Dataset, AttachesDimensionScales) {
+  ScratchDirectory dir;
+  auto file = File::create(dir / "a.h5");
+  auto axis = create_string_dataset(file, "/axis", {"hetero", "pooled"});
+  axis.make_scale("algorithm");
+  auto values = Dataset::create(file, "/values", H5T_IEEE_F64LE, Dataspace::simple(std::array<hsize_t, 1>{2}));
+  values.attach_scale(axis, 0);
+  EXPECT_GT(check(H5DSis_scale(axis.id()), "H5DSis_scale", "test"), 0);
+  EXPECT_GT(check(H5DSis_attached(values.id(), axis.id(), 0), "H5DSis_attached", "test"), 0);
+}
+
+TEST(Group, LinksAndUnlinks) {
+  ScratchDirectory dir;
+  auto file = File::create(dir / "a.h5");
+  create_group(file, "/g");
+  Dataset::create(file, "/g/d", H5T_STD_I64LE, Dataspace::simple(std::array<hsize_t, 1>{1}));
+  hard_link(file, "/g/d", "/other");
+  EXPECT_TRUE(exists(file, "/other"));
+  unlink(file, "/g");
+  EXPECT_FALSE(exists(file, "/g"));
+  EXPECT_TRUE(exists(file, "/other"));
+  EXPECT_THROW(open_group(file, "/g"), Error);
+}
+
+// A SWMR writer killed before closing leaves status flags that make HDF5 refuse to open the file for writing;
+// clear_status_flags is what lets a new writer take it over.
+TEST(File, ClearStatusFlagsOpensAFileWhoseWriterWasKilled) {
+  ScratchDirectory dir;
+  const auto path = dir / "a.h5";
+  File::create(path).close();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto file = File::open(path, Access::write_swmr);
+    file.flush();
+    raise(SIGKILL);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  try {
+    File::open(path, Access::write);
+    FAIL() << "HDF5 opened a file a killed writer left for writing";
+  } catch (const Error& e) {
+    EXPECT_TRUE(e.mentions("file is already open for write")) << e.what();
+  }
+  const auto before = std::filesystem::last_write_time(path);
+  File::open(path, Access::read, true).close();  // read-only: clears in memory, writes nothing
+  EXPECT_EQ(std::filesystem::last_write_time(path), before);
+  File::open(path, Access::write, true).close();
+  File::open(path, Access::write).close();  // the flags are gone for good
+}
+
+// A SWMR writer killed after flushing one dataset, before flushing the file, leaves that dataset's chunk
+// index pointing past the end-of-allocation the superblock records; recovery must still read it.
+TEST(File, RecoverAfterCrashReadsWhatAKilledWriterFlushedDatasetByDataset) {
+  ScratchDirectory dir;
+  const auto path = dir / "a.h5";
+  {
+    auto file = File::create(path);
+    DatasetLayout layout;
+    layout.chunk = {4};
+    Dataset::create(file, "/values", H5T_IEEE_F64LE,
+                    Dataspace::simple(std::array<hsize_t, 1>{64}, std::array<hsize_t, 1>{H5S_UNLIMITED}), layout);
+    file.close();
+  }
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto file = File::open(path, Access::write_swmr);
+    auto values = Dataset::open(file, "/values");
+    std::array<double, 64> data{};
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<double>(i);
+    values.write_all(H5T_NATIVE_DOUBLE, data.data());
+    values.flush();
+    raise(SIGKILL);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  const auto size = std::filesystem::file_size(path);
+  auto file = File::open(path, Access::read, true);
+  haddr_t end_of_allocation = 0;
+  check(H5Fget_eoa(file.id(), &end_of_allocation), "H5Fget_eoa", "test");
+  EXPECT_EQ(end_of_allocation, size);
+  std::array<double, 64> data{};
+  Dataset::open(file, "/values").read_all(H5T_NATIVE_DOUBLE, data.data());
+  EXPECT_EQ(data[0], 0.0);
+  EXPECT_EQ(data[63], 63.0);
+  file.close();
+  EXPECT_EQ(std::filesystem::file_size(path), size);  // read-only recovery wrote nothing
+}
+
+}  // namespace
+}  // namespace hetsweep::store::h5
