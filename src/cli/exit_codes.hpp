@@ -18,4 +18,11 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The system failed under a command that started well (a disk filled up): the message says what is kept and
+// what to do; the command exits with exit_failure.
+class SystemFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace hetsweep::cli

@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
   } catch (const UsageError& e) {
     fmt::print(stderr, "hetsweep: {}\n", e.what());
     return exit_bad_input;
+  } catch (const SystemFailure& e) {
+    fmt::print(stderr, "hetsweep: {}\n", e.what());
+    return exit_failure;
   } catch (const std::exception& e) {
     fmt::print(stderr, "hetsweep: unexpected failure: {}\n", e.what());
     return exit_failure;

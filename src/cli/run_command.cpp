@@ -55,8 +55,15 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
   const auto already_done = shard.count == 1 ? total - static_cast<std::int64_t>(pending.size()) : 0;
   auto progress = sched::Progress::on_stderr(total, already_done);
   WriterSink sink(*writer);
-  const auto report = sched::run_master(world, work, sink, progress);
-  writer->close();  // before reporting, so that what is reported is on disk and a failure to close is an error
+  sched::MasterReport report;
+  try {
+    report = sched::run_master(world, work, sink, progress);
+    writer->close();  // before reporting, so that what is reported is on disk and a failure to close is an error
+  } catch (const std::exception& e) {
+    throw SystemFailure(fmt::format("{}: writing results failed: {}\nThe results flushed before the failure are "
+                                    "kept: fix the cause (a full disk?) and run the same command to resume.",
+                                    options.output, e.what()));
+  }
 
   fmt::print(stderr, "hetsweep: computed {} runs in this invocation{}\n", report.computed,
              report.failed > 0 ? fmt::format(" ({} failed)", report.failed) : std::string());
@@ -77,9 +84,14 @@ int run_sweep(const RunOptions& options) {
   }
   try {
     return run_master_rank(options, world);
-  } catch (...) {
-    sched::release_workers(world);
+  } catch (const UsageError&) {
+    sched::release_workers(world);  // refused before any run was handed out: the workers are idle
     throw;
+  } catch (const std::exception& e) {
+    if (world.size() == 1) throw;
+    // Workers may be mid-exchange with runs in hand: releasing them could wait forever, so end the job.
+    fmt::print(stderr, "hetsweep: {}\n", e.what());
+    world.abort(exit_failure);
   }
 }
 

@@ -9,8 +9,12 @@
 namespace hetsweep::store::h5 {
 namespace {
 
-// Errors are reported through exceptions only: HDF5 must not print its own stack to stderr as well.
-const bool automatic_printing_off = [] {
+// Set up once, before any other HDF5 call: errors are reported through exceptions only (HDF5 must not print
+// its own stack to stderr as well), and HDF5 does not clean up at exit. Every handle here closes itself; what
+// the exit-time cleanup would find is a file whose flush failed (a full disk), and closing that one again
+// crashes HDF5 1.10 (H5F__close_cb).
+const bool library_set_up = [] {
+  H5dont_atexit();
   H5open();
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   return true;

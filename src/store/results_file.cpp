@@ -246,6 +246,9 @@ void build_new_file(const fs::path& path, const spec::SweepSpec& spec, const lay
   write_pending_rows(runs, rows, grid, all, 0);
   create_trajectories(file, all.size(), layout::record_step_union(spec));
   create_axes_and_cube(file, spec, {});
+  // The datasets above are still open, so closing the file alone would defer their writes to the handles'
+  // destructors, where a failure (a full disk) goes unseen: flush while failures still throw.
+  file.flush();
   file.close();
 }
 
