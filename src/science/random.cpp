@@ -2,7 +2,10 @@
 
 #include <Random123/philox.h>
 
+#include <algorithm>
 #include <boost/random/normal_distribution.hpp>
+#include <boost/random/uniform_01.hpp>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 
@@ -24,9 +27,9 @@ void portable_blocks(PhiloxKey key, PhiloxCounterTail tail, std::uint32_t first,
   const Philox::key_type k = {{key[0], key[1]}};
   for (std::size_t i = 0; 2 * i < out.size(); ++i) {
     const Philox::ctr_type counter = {{first + static_cast<std::uint32_t>(i), tail[0], tail[1], tail[2]}};
-    const auto v = Philox{}(counter, k).v;
-    out[2 * i] = v[0] | std::uint64_t{v[1]} << 32;
-    out[2 * i + 1] = v[2] | std::uint64_t{v[3]} << 32;
+    const Philox::ctr_type block = Philox{}(counter, k);
+    out[2 * i] = block.v[0] | std::uint64_t{block.v[1]} << 32;
+    out[2 * i + 1] = block.v[2] | std::uint64_t{block.v[3]} << 32;
   }
 }
 
@@ -76,6 +79,10 @@ __attribute__((target("avx2"))) std::size_t avx2_blocks(PhiloxKey key, PhiloxCou
   return blocks;
 }
 
+// GCC 12's AVX-512 shift and multiply intrinsics pass an undefined vector internally and warn about it
+// (GCC bug 105593), so the warning is off for this kernel only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 template <int V>
 __attribute__((target("avx512f"))) std::size_t avx512_blocks(PhiloxKey key, PhiloxCounterTail tail,
                                                               std::uint32_t first, std::span<std::uint64_t> out) {
@@ -117,6 +124,7 @@ __attribute__((target("avx512f"))) std::size_t avx512_blocks(PhiloxKey key, Phil
   }
   return blocks;
 }
+#pragma GCC diagnostic pop
 #endif
 
 }  // namespace
@@ -182,13 +190,73 @@ void StreamBits::refill() {
   batch_blocks_ = std::min(2 * batch_blocks_, max_blocks);
 }
 
-void NormalStream::fill(std::span<double> out) {
-  boost::random::normal_distribution<double> standard_normal;
-  for (double& x : out) x = standard_normal(bits_);
+namespace {
+
+// Boost.Random's unit normal ziggurat (1.74) turns a 64-bit word u into sign * x, with the sign from bit 0,
+// the layer i from bits 1..7 and x = ((u >> 8) with bit 3 cleared) * 2^-56 * table_x[i], when x < table_x[i+1];
+// otherwise its full algorithm runs from that word on. This loop is that first test alone, over consecutive
+// words and up to the first it would reject (2.8% of words): cheaper than a call into Boost per normal (3.2
+// instead of 3.9 ns a normal, bits included). Returns how many of min(words.size(), out.size()) normals it wrote.
+// The same operations in the same order as Boost's, so the same doubles (a test compares the two over 10^7
+// draws, and would catch a Boost version that changed them).
+std::size_t ziggurat_fast_path(std::span<const std::uint64_t> words, std::span<double> out) {
+  const double* table_x = boost::random::detail::normal_table<double>::table_x;
+  const std::size_t n = std::min(words.size(), out.size());
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::uint64_t u = words[j];
+    const std::size_t layer = (u >> 1) & 127;
+    const int sign = static_cast<int>(u & 1) * 2 - 1;
+    const auto fraction = static_cast<double>(static_cast<std::int64_t>((u >> 8) & ~std::uint64_t{8})) * 0x1p-56;
+    const double x = fraction * table_x[layer];
+    if (!(x < table_x[layer + 1])) return j;
+    out[j] = x * sign;
+  }
+  return n;
+}
+
+}  // namespace
+
+void Variates::fill_normals(std::span<double> out) {
+  boost::random::detail::unit_normal_distribution<double> ziggurat;
+  for (std::size_t i = 0; i < out.size();) {
+    const auto words = bits_.buffered();
+    const std::size_t accepted = ziggurat_fast_path(words, out.subspan(i));
+    bits_.consume(accepted);
+    i += accepted;
+    // A word the fast path rejects: Boost's whole algorithm draws this normal, from that word on.
+    if (accepted < words.size() && i < out.size()) out[i++] = ziggurat(bits_);
+  }
+}
+
+double Variates::normal() {
+  double x = 0;
+  fill_normals({&x, 1});
+  return x;
+}
+
+double Variates::uniform() { return boost::random::uniform_01<double>{}(bits_); }
+
+double Variates::chi_square(std::int64_t degrees) {
+  if (degrees < 1) throw std::invalid_argument("chi_square: degrees of freedom must be at least 1");
+  if (degrees == 1) {
+    const double z = normal();
+    return z * z;
+  }
+  // Gamma(a), a = degrees/2 >= 1, is d v for v = (1 + c x)^3, x normal, accepted with probability
+  // proportional to its density ratio; the squeeze 1 - 0.0331 x^4 accepts about 92% without a logarithm.
+  const double d = 0.5 * static_cast<double>(degrees) - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    const double x = normal();
+    const double cube_root = 1.0 + c * x;
+    if (cube_root <= 0) continue;
+    const double v = cube_root * cube_root * cube_root;
+    const double u = uniform(), x2 = x * x;
+    if (u < 1.0 - 0.0331 * x2 * x2 || std::log(u) < 0.5 * x2 + d * (1.0 - v + std::log(v))) return 2.0 * d * v;
+  }
 }
 
 void RandomStreams::normals(Purpose purpose, std::uint64_t step, std::span<double> out) const {
-  normal_stream(purpose, step).fill(out);
+  variates(purpose, step).fill_normals(out);
 }
 
 void RandomStreams::uniform_indices(Purpose purpose, std::uint64_t step, std::uint32_t bound,

@@ -48,6 +48,13 @@ class StreamBits {
     if (next_ == end_) refill();
     return words_[next_++];
   }
+  // The words generated but not yet drawn (at least one: refills first if none are), for callers that look at
+  // many at once; consume(n) then draws the first n of them.
+  std::span<const std::uint64_t> buffered() {
+    if (next_ == end_) refill();
+    return {words_.data() + next_, end_ - next_};
+  }
+  void consume(std::size_t n) { next_ += n; }
 
  private:
   // Blocks are generated in batches that double from 8 to max_blocks, so short streams stay cheap.
@@ -62,12 +69,20 @@ class StreamBits {
   alignas(64) std::array<std::uint64_t, 2 * max_blocks> words_;
 };
 
-// The standard normals of one stream, in order: drawing n and then k of them gives the numbers that
-// drawing n + k at once does. Each normal takes about 1.04 words (Boost.Random's 128-layer ziggurat).
-class NormalStream {
+// The variates of one stream, drawn in order: drawing n normals and then k gives the numbers that drawing
+// n + k at once does. Values use only +, -, *, / and sqrt, which IEEE 754 rounds the same everywhere; libm's
+// exp and log, whose last bit may depend on the CPU, only decide acceptance tests, which a last-bit difference
+// changes only when it falls exactly on the test's boundary.
+class Variates {
  public:
-  NormalStream(std::uint64_t seed, Purpose purpose, std::uint64_t step) : bits_(seed, purpose, step) {}
-  void fill(std::span<double> out);
+  Variates(std::uint64_t seed, Purpose purpose, std::uint64_t step) : bits_(seed, purpose, step) {}
+  // Standard normals by Boost.Random's 128-layer ziggurat (exactly its numbers): about 1.04 words each.
+  void fill_normals(std::span<double> out);
+  double normal();
+  double uniform();  // on [0, 1)
+  // Chi-square with `degrees` >= 1 degrees of freedom: z^2 for one, else 2 Gamma(degrees/2) by Marsaglia and
+  // Tsang's method (2000), which calls libm only in its second acceptance test (about 8% of tries).
+  double chi_square(std::int64_t degrees);
 
  private:
   StreamBits bits_;
@@ -77,10 +92,8 @@ class RandomStreams {
  public:
   explicit RandomStreams(std::uint64_t seed) : seed_(seed) {}
 
-  // The normals of the stream (purpose, step), for callers that draw it in pieces.
-  [[nodiscard]] NormalStream normal_stream(Purpose purpose, std::uint64_t step) const {
-    return {seed_, purpose, step};
-  }
+  // The stream (purpose, step), for callers that draw it in pieces or draw more than normals.
+  [[nodiscard]] Variates variates(Purpose purpose, std::uint64_t step) const { return {seed_, purpose, step}; }
   // Fills `out` with standard normals: the stream (purpose, step), positions 0..out.size()-1.
   void normals(Purpose purpose, std::uint64_t step, std::span<double> out) const;
   // Fills `out` with integers uniform on 0..bound-1 from the stream (purpose, step).

@@ -1,7 +1,7 @@
 #include "science/samplers.hpp"
 
+#include <algorithm>
 #include <cmath>
-#include <vector>
 
 namespace hetsweep::science {
 namespace {
@@ -15,6 +15,7 @@ auto span_of(Dense& m) {
 }
 
 // What every sampled step shares: which environment each sample comes from, and the observation noise.
+// Every buffer is sized here, so a step allocates nothing.
 class Batch {
  public:
   Batch(const Params& p, const RandomStreams& streams)
@@ -30,11 +31,15 @@ class Batch {
     return -1;
   }
   [[nodiscard]] const IndexVector& sample_environment() const { return environments_; }
-  // Subtracts sigma * eps from the residuals r = <A, X - X_e> - sigma * eps.
-  void subtract_noise(std::int64_t step, Vector& residuals) {
+  // Draws the step's observation noise sigma * eps_i, before the residuals it enters are computed.
+  void draw_noise(std::int64_t step) {
     if (params_.noise == 0) return;
     streams_.normals(Purpose::noise, static_cast<std::uint64_t>(step), span_of(noise_));
-    residuals.noalias() -= params_.noise * noise_;
+    noise_ *= params_.noise;
+  }
+  // Subtracts the noise of samples first.. from their residuals r = <A, X - X_e> - sigma * eps.
+  void subtract_noise(Eigen::Index first, Eigen::Ref<Vector> residuals) const {
+    if (params_.noise != 0) residuals -= noise_.segment(first, residuals.size());
   }
 
  private:
@@ -50,7 +55,7 @@ class Batch {
 class PopulationGradient final : public StepGradient {
  public:
   PopulationGradient(const Model& model, const Params& p, const RandomStreams& streams)
-      : model_(model), params_(p), streams_(streams) {}
+      : model_(model), params_(p), streams_(streams), x_(p.dim, p.dim), d_(p.dim, p.dim) {}
 
   double evaluate(const Matrix& u, std::int64_t step, Matrix& gradient) override {
     x_.noalias() = u * u.transpose();
@@ -60,7 +65,10 @@ class PopulationGradient final : public StepGradient {
       d_ = x_ - model_.environment_target(e);
       loss = population_loss(d_);
     } else {
-      for (int e = 0; e < model_.environments(); ++e) loss += population_loss(x_ - model_.environment_target(e));
+      for (int e = 0; e < model_.environments(); ++e) {
+        d_ = x_ - model_.environment_target(e);
+        loss += population_loss(d_);
+      }
       loss /= model_.environments();
       d_ = x_ - model_.pooled_target();
     }
@@ -87,7 +95,8 @@ class PopulationGradient final : public StepGradient {
 };
 
 // Gaussian sensing, every sensing matrix drawn: in packed form each A_i is a vector z_i of iid N(0,1), so
-// r = Z v(D) and v(sum_i r_i A_i) = Z^T r.
+// r = Z v(D) and v(sum_i r_i A_i) = Z^T r. Z is drawn a block of rows at a time, each block used for both
+// products while it is in the first-level cache, so Z is never stored whole.
 class MaterializedGaussian final : public StepGradient {
  public:
   MaterializedGaussian(const Model& model, const Params& p, const RandomStreams& streams)
@@ -95,34 +104,51 @@ class MaterializedGaussian final : public StepGradient {
         streams_(streams),
         batch_(p, streams),
         packing_(model.dim()),
-        z_(p.batch_size, packing_.size()),
+        block_rows_(std::clamp<Eigen::Index>(block_entries / packing_.size(), 1, p.batch_size)),
+        z_(block_rows_, packing_.size()),
         differences_(packing_.size(), model.environments()),
-        per_environment_(p.batch_size, model.environments()),
         residuals_(p.batch_size),
-        packed_sum_(packing_.size()) {}
+        packed_sum_(packing_.size()),
+        x_(p.dim, p.dim),
+        diff_(p.dim, p.dim),
+        sum_(p.dim, p.dim) {}
 
   double evaluate(const Matrix& u, std::int64_t step, Matrix& gradient) override {
     x_.noalias() = u * u.transpose();
     const int e = batch_.draw_environments(step);
-    streams_.normals(Purpose::sensing, static_cast<std::uint64_t>(step), span_of(z_));
     if (e >= 0) {
       pack_difference(e);
-      residuals_.noalias() = z_ * differences_.col(e);
     } else {
       for (int k = 0; k < model_.environments(); ++k) pack_difference(k);
-      per_environment_.noalias() = z_ * differences_;
-      const auto& env = batch_.sample_environment();
-      for (Eigen::Index i = 0; i < batch_.size(); ++i) residuals_[i] = per_environment_(i, env[i]);
     }
-    batch_.subtract_noise(step, residuals_);
-    packed_sum_.noalias() = z_.transpose() * residuals_;
+    batch_.draw_noise(step);
+    auto sensing = streams_.variates(Purpose::sensing, static_cast<std::uint64_t>(step));
+    packed_sum_.setZero();
+    const auto m = batch_.size();
+    for (Eigen::Index first = 0; first < m; first += block_rows_) {
+      const auto rows = std::min(block_rows_, m - first);
+      const auto z = z_.topRows(rows);
+      sensing.fill_normals({z_.data(), static_cast<std::size_t>(rows * z_.cols())});
+      auto r = residuals_.segment(first, rows);
+      if (e >= 0) {
+        r.noalias() = z * differences_.col(e);
+      } else {
+        const auto& env = batch_.sample_environment();
+        for (Eigen::Index i = 0; i < rows; ++i) r[i] = z.row(i).dot(differences_.col(env[first + i]));
+      }
+      batch_.subtract_noise(first, r);
+      packed_sum_.noalias() += z.transpose() * r;
+    }
     packing_.unpack(packed_sum_, sum_);
-    const auto m = static_cast<double>(batch_.size());
-    gradient.noalias() = (2.0 / m) * sum_ * u;
-    return residuals_.squaredNorm() / (2.0 * m);
+    const auto md = static_cast<double>(m);
+    gradient.noalias() = (2.0 / md) * sum_ * u;
+    return residuals_.squaredNorm() / (2.0 * md);
   }
 
  private:
+  // A block of Z of about 32 KiB: it fits the first-level cache between its two products.
+  static constexpr Eigen::Index block_entries = 4096;
+
   void pack_difference(int e) {
     diff_ = x_ - model_.environment_target(e);
     packing_.pack(diff_, differences_.col(e));
@@ -132,29 +158,40 @@ class MaterializedGaussian final : public StepGradient {
   const RandomStreams& streams_;
   Batch batch_;
   SymmetricPacking packing_;
+  Eigen::Index block_rows_;
   RowMatrix z_;
-  Matrix differences_, per_environment_;
+  Matrix differences_;
   Vector residuals_, packed_sum_;
   Matrix x_, diff_, sum_;
 };
 
-// Gaussian sensing without drawing any A_i (exact in distribution). With b_1..b_J an orthonormal basis of
-// the span of the packed differences v(D_e), z_i = sum_j g_ij b_j + z_i_perp, so r_i = sum_j g_ij <b_j,
-// v(D_e_i)> - sigma eps_i, and given r the complement part sum_i r_i z_i_perp has the law of |r| P_perp(z)
-// for one fresh standard Gaussian z. Draws m*J + m + d(d+1)/2 normals per step instead of m*d(d+1)/2.
+// Gaussian sensing without drawing any A_i (exact in distribution). With b_1..b_J an orthonormal basis B of
+// the span of the packed differences v(D_e) = B c_e, z_i = B g_i + z_i_perp, and r_i = a_e . h_i for
+// h_i = (g_i, eps_i) ~ N(0, I) and a_e = (c_e, -sigma). So the step needs, per environment e, only the Gram
+// matrix W_e of its n_e vectors h_i, which is Wishart(n_e, I): sum_i r_i g_i is the g-part of sum_e W_e a_e
+// and |r|^2 = sum_e a_e^T W_e a_e. Given r, the complement part sum_i r_i z_i_perp has the law of |r| P_perp(z)
+// for one fresh standard Gaussian z. A step draws O(K^3 + d^2) numbers whatever the batch size m.
 class ExactGaussian final : public StepGradient {
  public:
   ExactGaussian(const Model& model, const Params& p, const RandomStreams& streams)
       : model_(model),
         streams_(streams),
         batch_(p, streams),
+        noise_(p.noise),
         packing_(model.dim()),
         differences_(packing_.size(), model.environments()),
         basis_(packing_.size(), model.environments()),
-        coordinates_(model.environments(), model.environments()),
-        residuals_(p.batch_size),
+        weights_(model.environments() + 1, model.environments()),
+        samples_(model.environments()),
+        factor_(model.environments() + 1, model.environments() + 1),
+        projected_(model.environments() + 1),
         complement_(packing_.size()),
-        packed_sum_(packing_.size()) {}
+        packed_sum_(packing_.size()),
+        in_basis_(model.environments()),
+        residual_sum_(model.environments()),
+        x_(p.dim, p.dim),
+        diff_(p.dim, p.dim),
+        sum_(p.dim, p.dim) {}
 
   double evaluate(const Matrix& u, std::int64_t step, Matrix& gradient) override {
     x_.noalias() = u * u.transpose();
@@ -167,42 +204,86 @@ class ExactGaussian final : public StepGradient {
     }
     const Eigen::Index rank = orthonormalize(first, count);
     const auto basis = basis_.leftCols(rank);
-    coordinates_.topRows(rank).noalias() = basis.transpose() * differences_;
+    // Columns first.. of a_e = (c_e, -sigma), the last entry only with noise.
+    const Eigen::Index size = rank + (noise_ != 0 ? 1 : 0);
+    auto weights = weights_.topRows(size);
+    weights.block(0, first, rank, count).noalias() = basis.transpose() * differences_.middleCols(first, count);
+    if (noise_ != 0) weights.row(rank).segment(first, count).setConstant(-noise_);
+    count_samples(e);
 
-    const auto m = batch_.size();
-    projections_.resize(m, rank);
-    streams_.normals(Purpose::sensing, static_cast<std::uint64_t>(step), span_of(projections_));
-    if (e >= 0) {
-      residuals_.noalias() = projections_ * coordinates_.col(e).head(rank);
-    } else {
-      const auto& env = batch_.sample_environment();
-      for (Eigen::Index i = 0; i < m; ++i) {
-        residuals_[i] = projections_.row(i).dot(coordinates_.col(env[i]).head(rank));
-      }
+    auto sensing = streams_.variates(Purpose::sensing, static_cast<std::uint64_t>(step));
+    residual_sum_.head(rank).setZero();  // sum_i r_i g_i
+    double squared_residuals = 0;        // |r|^2
+    for (int k = first; k < first + count && size > 0; ++k) {
+      if (samples_[k] == 0) continue;
+      // W_e = F F^T, so |r_e|^2 = |F^T a_e|^2 (never negative, whatever the rounding) and W_e a_e = F (F^T a_e).
+      const auto factor = draw_gram_factor(sensing, samples_[k], size);
+      auto projected = projected_.head(factor.cols());
+      projected.noalias() = factor.transpose() * weights.col(k);
+      squared_residuals += projected.squaredNorm();
+      residual_sum_.head(rank).noalias() += factor.topRows(rank) * projected;
     }
-    batch_.subtract_noise(step, residuals_);
 
     streams_.normals(Purpose::complement, static_cast<std::uint64_t>(step), span_of(complement_));
-    complement_.noalias() -= basis * (basis.transpose() * complement_);
-    packed_sum_.noalias() = residuals_.norm() * complement_;
-    packed_sum_.noalias() += basis * (projections_.transpose() * residuals_);
+    project_out(rank, complement_);
+    packed_sum_.noalias() = std::sqrt(squared_residuals) * complement_;
+    packed_sum_.noalias() += basis * residual_sum_.head(rank);
     packing_.unpack(packed_sum_, sum_);
-    const auto md = static_cast<double>(m);
+    const auto md = static_cast<double>(batch_.size());
     gradient.noalias() = (2.0 / md) * sum_ * u;
-    return residuals_.squaredNorm() / (2.0 * md);
+    return squared_residuals / (2.0 * md);
   }
 
  private:
+  // n_e, the samples from each environment: all m from the step's one (hetero), or as drawn (pooled).
+  void count_samples(int e) {
+    if (e >= 0) {
+      samples_[e] = batch_.size();
+      return;
+    }
+    samples_.setZero();
+    for (auto environment : batch_.sample_environment()) ++samples_[environment];
+  }
+
+  // F with F F^T ~ Wishart(n, I) of dimension `size`: Bartlett's lower triangular L (L_ii^2 ~ chi-square(n - i),
+  // L_ij ~ N(0, 1) below the diagonal) when n >= size, else the n drawn N(0, I) vectors as columns.
+  Eigen::Block<Matrix> draw_gram_factor(Variates& draws, Eigen::Index n, Eigen::Index size) {
+    if (n < size) {
+      auto vectors = factor_.topLeftCorner(size, n);
+      for (Eigen::Index j = 0; j < n; ++j) draws.fill_normals({&vectors(0, j), static_cast<std::size_t>(size)});
+      return vectors;
+    }
+    auto lower = factor_.topLeftCorner(size, size);
+    lower.setZero();
+    for (Eigen::Index i = 0; i < size; ++i) {
+      lower(i, i) = std::sqrt(draws.chi_square(n - i));
+      for (Eigen::Index j = 0; j < i; ++j) lower(i, j) = draws.normal();
+    }
+    return lower;
+  }
+
+  // Removes from v its component in the span of the first `rank` basis vectors.
+  void project_out(Eigen::Index rank, Eigen::Ref<Vector> v) {
+    const auto basis = basis_.leftCols(rank);
+    in_basis_.head(rank).noalias() = basis.transpose() * v;
+    v.noalias() -= basis * in_basis_.head(rank);
+  }
+
   // Gram-Schmidt (twice, for stability) of differences_ columns first..first+count-1 into basis_;
   // returns the rank. Columns that are (numerically) in the span of earlier ones are dropped.
   Eigen::Index orthonormalize(int first, int count) {
     Eigen::Index rank = 0;
     for (int k = first; k < first + count; ++k) {
       const double original = differences_.col(k).norm();
-      Vector v = differences_.col(k);
-      for (int pass = 0; pass < 2; ++pass) v -= basis_.leftCols(rank) * (basis_.leftCols(rank).transpose() * v);
+      auto v = basis_.col(rank);
+      v = differences_.col(k);
+      project_out(rank, v);
+      project_out(rank, v);
       const double remaining = v.norm();
-      if (remaining > 1e-12 * original && remaining > 0) basis_.col(rank++) = v / remaining;
+      if (remaining > 1e-12 * original && remaining > 0) {
+        v /= remaining;
+        ++rank;
+      }
     }
     return rank;
   }
@@ -210,15 +291,21 @@ class ExactGaussian final : public StepGradient {
   const Model& model_;
   const RandomStreams& streams_;
   Batch batch_;
+  double noise_;
   SymmetricPacking packing_;
-  Matrix differences_, basis_, coordinates_;
-  RowMatrix projections_;
-  Vector residuals_, complement_, packed_sum_;
+  Matrix differences_, basis_;
+  Matrix weights_;  // column e: a_e
+  Eigen::Matrix<Eigen::Index, Eigen::Dynamic, 1> samples_;
+  Matrix factor_;
+  Vector projected_;
+  Vector complement_, packed_sum_, in_basis_, residual_sum_;
   Matrix x_, diff_, sum_;
 };
 
 // Rank-one sensing A = x x^T (the quadratic two-layer network f(x) = |U^T x|^2), every x drawn:
-// predictions are the squared row norms of Z = Xs U, and sum_i r_i A_i U = Xs^T diag(r) Z.
+// predictions are the squared row norms of Z = Xs U, and sum_i r_i A_i U = Xs^T diag(r) Z. Both products are
+// GEMMs over a block of rows at a time, so a block stays in cache between them and Eigen's packing buffers
+// stay on the stack.
 class MaterializedRankOne final : public StepGradient {
  public:
   MaterializedRankOne(const Model& model, const Params& p, const RandomStreams& streams)
@@ -227,40 +314,60 @@ class MaterializedRankOne final : public StepGradient {
         batch_(p, streams),
         signal_rank_(p.invariant_rank + p.spurious_rank),
         invariant_rank_(p.invariant_rank),
-        samples_(p.batch_size, p.dim),
+        block_rows_(std::min<Eigen::Index>(std::max(block_entries / p.dim, min_block_rows), p.batch_size)),
+        samples_(block_rows_, p.dim),
+        outputs_(block_rows_, p.effective_width()),
+        coordinates_(model.axis_basis() ? 0 : block_rows_, signal_rank_),
         residuals_(p.batch_size) {}
 
   double evaluate(const Matrix& u, std::int64_t step, Matrix& gradient) override {
     const int e = batch_.draw_environments(step);
-    streams_.normals(Purpose::sensing, static_cast<std::uint64_t>(step), span_of(samples_));
-    outputs_.noalias() = samples_ * u;
-    if (model_.axis_basis()) {
-      coordinates_ = samples_.leftCols(signal_rank_);
-    } else {
-      coordinates_.noalias() = samples_ * model_.basis().leftCols(signal_rank_);
-    }
+    batch_.draw_noise(step);
+    auto sensing = streams_.variates(Purpose::sensing, static_cast<std::uint64_t>(step));
+    gradient.setZero();
     const auto m = batch_.size();
-    const auto spurious = signal_rank_ - invariant_rank_;
-    for (Eigen::Index i = 0; i < m; ++i) {
-      const int env = e >= 0 ? e : batch_.sample_environment()[i];
-      const double target = coordinates_.row(i).head(invariant_rank_).squaredNorm() +
-                            model_.spurious_value(env) * coordinates_.row(i).tail(spurious).squaredNorm();
-      residuals_[i] = outputs_.row(i).squaredNorm() - target;
+    for (Eigen::Index first = 0; first < m; first += block_rows_) {
+      const auto rows = std::min(block_rows_, m - first);
+      const auto x = samples_.topRows(rows);
+      sensing.fill_normals({samples_.data(), static_cast<std::size_t>(rows * samples_.cols())});
+      auto z = outputs_.topRows(rows);
+      z.noalias() = x * u;
+      // The target's coordinates V^T x: on the axis basis, x's leading coordinates themselves.
+      if (!model_.axis_basis()) coordinates_.topRows(rows).noalias() = x * model_.basis().leftCols(signal_rank_);
+      auto r = residuals_.segment(first, rows);
+      for (Eigen::Index i = 0; i < rows; ++i) {
+        const int env = e >= 0 ? e : batch_.sample_environment()[first + i];
+        const double target = model_.axis_basis() ? target_value(x.row(i).head(signal_rank_), env)
+                                                  : target_value(coordinates_.row(i), env);
+        r[i] = z.row(i).squaredNorm() - target;
+      }
+      batch_.subtract_noise(first, r);
+      z.array().colwise() *= r.array();
+      gradient.noalias() += x.transpose() * z;
     }
-    batch_.subtract_noise(step, residuals_);
-    outputs_ = residuals_.asDiagonal() * outputs_;
     const auto md = static_cast<double>(m);
-    gradient.noalias() = (2.0 / md) * samples_.transpose() * outputs_;
+    gradient *= 2.0 / md;
     return residuals_.squaredNorm() / (2.0 * md);
   }
 
  private:
+  // Blocks of about 64 KiB of samples (their GEMMs' packed operands stay under Eigen's 128 KiB stack
+  // limit up to d = 100), but never under 64 rows, below which the GEMMs lose their efficiency.
+  static constexpr Eigen::Index block_entries = 8192, min_block_rows = 64;
+
+  // <A_e, x x^T> from x's coordinates in the basis V: |invariant part|^2 + s_e |spurious part|^2.
+  template <typename Row>
+  [[nodiscard]] double target_value(const Row& coordinates, int env) const {
+    return coordinates.head(invariant_rank_).squaredNorm() +
+           model_.spurious_value(env) * coordinates.tail(signal_rank_ - invariant_rank_).squaredNorm();
+  }
+
   const Model& model_;
   const RandomStreams& streams_;
   Batch batch_;
   Eigen::Index signal_rank_, invariant_rank_;
-  RowMatrix samples_;
-  Matrix outputs_, coordinates_;
+  Eigen::Index block_rows_;
+  RowMatrix samples_, outputs_, coordinates_;
   Vector residuals_;
 };
 

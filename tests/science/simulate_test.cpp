@@ -101,7 +101,7 @@ TEST(PooledGd, ConvergesToTheInvariantPlusMeanSpuriousSignal) {
   p.algorithm = Algorithm::pooled_gd;
   p.heterogeneity = 6;
   p.steps = 2000;
-  const auto& m = simulate(p, 1).final_metrics();
+  const auto m = simulate(p, 1).final_metrics();
   // What remains is the other 16 coordinates, still at about alpha^2 = 1e-6 each.
   EXPECT_LT(m.err_pooled, 1e-4);
   EXPECT_NEAR(m.spurious_signal, std::sqrt(2.0), 1e-4);
@@ -111,7 +111,7 @@ TEST(HeteroGd, LearnsOnlyTheInvariantSignalAboveTheThreshold) {
   auto p = paper_model();
   p.algorithm = Algorithm::hetero_gd;
   p.heterogeneity = 6;
-  const auto& m = simulate(p, 1).final_metrics();
+  const auto m = simulate(p, 1).final_metrics();
   EXPECT_LT(m.err_invariant, 1e-4);
   EXPECT_LT(m.spurious_signal, 1e-10);
 }
@@ -133,7 +133,7 @@ TEST(Pooled, LearnsTheSpuriousSignalAtHighHeterogeneity) {
   auto p = paper_model();
   p.algorithm = Algorithm::pooled;
   p.heterogeneity = 6;
-  const auto& m = simulate(p, 1).final_metrics();
+  const auto m = simulate(p, 1).final_metrics();
   EXPECT_GT(m.spurious_signal, 0.8);
   EXPECT_LT(m.err_pooled, m.err_invariant);
 }

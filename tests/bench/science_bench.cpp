@@ -1,0 +1,137 @@
+// One training step of each sampler over d x m, and the parts it is measured against (issue 4): the
+// normals a materialized step draws, drawn alone, and the matrix products of an exact step alone. Every
+// step benchmark reports items_per_second = steps/s. Run with OPENBLAS_NUM_THREADS=1 (one core per run).
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "science/model.hpp"
+#include "science/random.hpp"
+#include "science/samplers.hpp"
+
+namespace {
+
+using namespace hetsweep::science;
+
+Params step_params(std::int64_t dim, std::int64_t batch_size, Algorithm algorithm, Sensing sensing, Sampler sampler) {
+  Params p;
+  p.dim = dim;
+  p.batch_size = batch_size;
+  p.heterogeneity = 6;
+  p.algorithm = algorithm;
+  p.sensing = sensing;
+  p.sampler = sampler;
+  return p;
+}
+
+// A generic U (dense, full rank, entries of order one), so no product meets special structure.
+Matrix generic_factor(Eigen::Index d, const RandomStreams& streams) {
+  Matrix g(d, d);
+  streams.normals(Purpose::initialization, 0, {g.data(), static_cast<std::size_t>(g.size())});
+  return Matrix::Identity(d, d) * 0.5 + g / std::sqrt(static_cast<double>(d));
+}
+
+std::int64_t packed_size(std::int64_t d) { return d * (d + 1) / 2; }
+
+// Consecutive steps, each a fresh batch, as in a run.
+void Step(benchmark::State& state, Algorithm algorithm, Sensing sensing, Sampler sampler) {
+  const auto p = step_params(state.range(0), state.range(1), algorithm, sensing, sampler);
+  const RandomStreams streams(1);
+  const Model model(p, streams);
+  const auto step_gradient = make_step_gradient(model, p, streams);
+  const Matrix u = generic_factor(p.dim, streams);
+  Matrix gradient(u.rows(), u.cols());
+  std::int64_t step = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(step_gradient->evaluate(u, step++, gradient));
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The m d(d+1)/2 sensing normals of one materialized Gaussian step alone, drawn in blocks as the step does.
+void MaterializedNormalsAlone(benchmark::State& state) {
+  const std::int64_t count = state.range(1) * packed_size(state.range(0));
+  std::vector<double> block(static_cast<std::size_t>(std::min<std::int64_t>(count, 4096)));
+  const RandomStreams streams(1);
+  std::uint64_t step = 0;
+  for (auto _ : state) {
+    auto normals = streams.variates(Purpose::sensing, step++);
+    for (std::int64_t drawn = 0; drawn < count; drawn += static_cast<std::int64_t>(block.size())) {
+      normals.fill_normals(std::span(block).first(static_cast<std::size_t>(
+          std::min<std::int64_t>(count - drawn, static_cast<std::int64_t>(block.size())))));
+      benchmark::DoNotOptimize(block.data());
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["seconds_per_normal"] = benchmark::Counter(
+      static_cast<double>(count), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+// The two d x d x d products of an exact step alone: X = U U^T and the gradient (2/m) S U.
+void ExactMatrixProductsAlone(benchmark::State& state) {
+  const auto d = state.range(0);
+  const RandomStreams streams(1);
+  const Matrix u = generic_factor(d, streams);
+  Matrix x(d, d), s = u + u.transpose(), gradient(d, d);
+  for (auto _ : state) {
+    x.noalias() = u * u.transpose();
+    gradient.noalias() = (2.0 / 1000.0) * s * u;
+    benchmark::DoNotOptimize(x.data());
+    benchmark::DoNotOptimize(gradient.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Philox4x32-10 words per second, per kernel: the bits under every normal.
+void PhiloxWords(benchmark::State& state, PhiloxKernel kernel) {
+  if (!philox_kernel_supported(kernel)) {
+    state.SkipWithError("this CPU lacks the kernel's instructions");
+    return;
+  }
+  std::vector<std::uint64_t> words(256);
+  std::uint32_t first = 0;
+  for (auto _ : state) {
+    philox_blocks(kernel, {1, 2}, {3, 4, 5}, first, words);
+    first += 128;
+    benchmark::DoNotOptimize(words.data());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(words.size()));
+}
+
+// d in {10, 20, 50, 100} x m in {80, 1000, 5000}, without the materialized Gaussian steps over 10^7 normals
+// (d = 100, m = 5000: about 90 ms a step).
+void Grid(benchmark::internal::Benchmark* b, bool materialized_gaussian) {
+  for (std::int64_t d : {10, 20, 50, 100}) {
+    for (std::int64_t m : {80, 1000, 5000}) {
+      if (materialized_gaussian && m * packed_size(d) > 10'000'000) continue;
+      b->Args({d, m});
+    }
+  }
+  b->ArgNames({"d", "m"});
+}
+
+void AllSizes(benchmark::internal::Benchmark* b) { Grid(b, false); }
+void MaterializedSizes(benchmark::internal::Benchmark* b) { Grid(b, true); }
+
+BENCHMARK_CAPTURE(Step, exact_hetero, Algorithm::hetero, Sensing::gaussian, Sampler::exact)->Apply(AllSizes);
+BENCHMARK_CAPTURE(Step, materialized_hetero, Algorithm::hetero, Sensing::gaussian, Sampler::materialized)
+    ->Apply(MaterializedSizes)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Step, rank_one_hetero, Algorithm::hetero, Sensing::rank_one, Sampler::materialized)
+    ->Apply(AllSizes)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Step, exact_pooled, Algorithm::pooled, Sensing::gaussian, Sampler::exact)->Args({20, 1000});
+BENCHMARK_CAPTURE(Step, materialized_pooled, Algorithm::pooled, Sensing::gaussian, Sampler::materialized)
+    ->Args({20, 1000})
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Step, rank_one_pooled, Algorithm::pooled, Sensing::rank_one, Sampler::materialized)
+    ->Args({20, 1000})
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(MaterializedNormalsAlone)->Apply(MaterializedSizes)->Unit(benchmark::kMicrosecond);
+BENCHMARK(ExactMatrixProductsAlone)->ArgName("d")->Arg(10)->Arg(20)->Arg(50)->Arg(100);
+BENCHMARK_CAPTURE(PhiloxWords, portable, PhiloxKernel::portable);
+BENCHMARK_CAPTURE(PhiloxWords, avx2, PhiloxKernel::avx2);
+BENCHMARK_CAPTURE(PhiloxWords, avx512, PhiloxKernel::avx512);
+
+}  // namespace
