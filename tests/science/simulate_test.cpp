@@ -203,3 +203,56 @@ TEST(Simulate, ReportsDivergenceAsAResultWithTheStep) {
 
 }  // namespace
 }  // namespace hetsweep::science
+
+namespace hetsweep::science {
+namespace {
+
+// The two-sample Kolmogorov-Smirnov statistic: the largest gap between the empirical distribution functions.
+double ks_statistic(std::vector<double> a, std::vector<double> b) {
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  double gap = 0;
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    const double x = std::min(a[i], b[j]);
+    while (i < a.size() && a[i] <= x) ++i;
+    while (j < b.size() && b[j] <= x) ++j;
+    gap = std::max(gap, std::abs(static_cast<double>(i) / a.size() - static_cast<double>(j) / b.size()));
+  }
+  return gap;
+}
+
+// The exact sampler is another random stream of the same law as the materialized one: over many seeds the
+// final metrics of the two must have the same distribution. A small model near the transition (M = 3,
+// eta = 0.1: the final spurious signal varies widely between seeds) and 150 seeds per sampler; the
+// two-sample KS test rejects at level 0.001 above 1.95 sqrt(2/150) = 0.225.
+TEST(ExactSampler, FinalMetricsHaveTheMaterializedDistributionOverSeeds) {
+  Params p;
+  p.dim = 6;
+  p.batch_size = 40;
+  p.steps = 150;
+  p.record_every = 150;
+  p.heterogeneity = 3;
+  p.step_size = 0.1;
+  p.noise = 0.2;
+  for (auto algorithm : {Algorithm::hetero, Algorithm::pooled}) {
+    p.algorithm = algorithm;
+    std::vector<std::vector<double>> exact(3), materialized(3);
+    for (std::uint64_t seed = 1; seed <= 150; ++seed) {
+      p.sampler = Sampler::exact;
+      const auto a = simulate(p, seed).final_metrics();
+      p.sampler = Sampler::materialized;
+      const auto b = simulate(p, 1000 + seed).final_metrics();
+      for (auto [k, field] : {std::pair{0, &Metrics::spurious_signal}, {1, &Metrics::err_invariant}, {2, &Metrics::loss}}) {
+        exact[static_cast<std::size_t>(k)].push_back(a.*field);
+        materialized[static_cast<std::size_t>(k)].push_back(b.*field);
+      }
+    }
+    for (std::size_t k = 0; k < 3; ++k) {
+      EXPECT_LT(ks_statistic(exact[k], materialized[k]), 0.225) << to_string(algorithm) << " metric " << k;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hetsweep::science
