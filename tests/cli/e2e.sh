@@ -10,9 +10,12 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_TH
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# The single-process reference for a spec, computed once per work directory.
+# The single-process reference for a spec, computed once per spec and binary (a rebuilt engine may draw
+# other numbers).
 reference() {
-  local spec=$1 out="$workdir/reference-$(basename "$1" .yaml).h5"
+  local spec=$1 version
+  version=$(cat "$spec" "$hetsweep" | sha256sum | cut -c1-16)
+  local out="$workdir/reference-$(basename "$spec" .yaml)-$version.h5"
   [[ -f $out ]] || "$hetsweep" run "$spec" -o "$out" 2>/dev/null
   echo "$out"
 }
