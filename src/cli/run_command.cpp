@@ -2,6 +2,8 @@
 
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
+#include <chrono>
+#include <ctime>
 #include <fmt/format.h>
 #include <memory>
 #include <optional>
@@ -35,6 +37,7 @@ class WriterSink final : public sched::ResultSink {
 };
 
 int run_master_rank(const RunOptions& options, const boost::mpi::communicator& world) {
+  const auto started = std::chrono::steady_clock::now();
   sched::install_stop_handlers(world.size() == 1);
   const Shard shard = options.shard.empty() ? Shard{} : parse_shard(options.shard);
   const auto spec = load_spec_or_usage_error(options.spec_path);
@@ -65,8 +68,11 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
                                     options.output, e.what()));
   }
 
-  fmt::print(stderr, "hetsweep: computed {} runs in this invocation{}\n", report.computed,
-             report.failed > 0 ? fmt::format(" ({} failed)", report.failed) : std::string());
+  const double cpu_seconds = static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
+  const double wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  fmt::print(stderr, "hetsweep: computed {} runs in this invocation{} in {:.2f} s; the master used {:.2f} CPU-s{}\n",
+             report.computed, report.failed > 0 ? fmt::format(" ({} failed)", report.failed) : std::string(),
+             wall_seconds, cpu_seconds, world.size() > 1 ? " (it waits without spinning)" : "");
   if (report.stopped_early) {
     fmt::print(stderr, "hetsweep: stopped by signal {}; run the same command again to resume\n", sched::stop_signal());
     return exit_interrupted;

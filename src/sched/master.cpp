@@ -6,6 +6,7 @@
 #include <boost/optional.hpp>
 #include <chrono>
 #include <fmt/format.h>
+#include <list>
 #include <thread>
 
 #include "sched/batch_sizer.hpp"
@@ -81,20 +82,31 @@ class Dispatcher {
       for (const auto& result : results) record(result);
       progress_.update(report_.computed);
       if (!stop_requested()) send_batch(status->source());
+      reap_sends();
       flush_when_due();
     }
+    // Every batch sent was answered, so every send has completed.
+    sends_.clear();
     release_workers(world_);
   }
 
+  // Batches go out with non-blocking sends: a batch above Open MPI's eager limit is only delivered when the
+  // worker, busy with its current batch, posts the receive, and a blocking send would spin until then.
   void send_batch(int worker) {
     const auto remaining = static_cast<std::int64_t>(work_.size() - next_);
     const auto size = static_cast<std::size_t>(sizer_.next(remaining, world_.size() - 1));
     if (size == 0) return;
-    const std::vector<WorkItem> batch(work_.begin() + static_cast<std::ptrdiff_t>(next_),
-                                      work_.begin() + static_cast<std::ptrdiff_t>(next_ + size));
+    auto& sending = sends_.emplace_back();
+    sending.batch.assign(work_.begin() + static_cast<std::ptrdiff_t>(next_),
+                         work_.begin() + static_cast<std::ptrdiff_t>(next_ + size));
+    sending.request = world_.isend(worker, tag_work, sending.batch);
     next_ += size;
-    world_.send(worker, tag_work, batch);
     ++in_flight_;
+  }
+
+  // Forgets the sends that completed (their buffers may go).
+  void reap_sends() {
+    sends_.remove_if([](Sending& s) { return static_cast<bool>(s.request.test()); });
   }
 
   void record(const WorkResult& result) {
@@ -122,6 +134,11 @@ class Dispatcher {
   MasterOptions options_;
   BatchSizer sizer_;
   SteadyClock::time_point last_flush_;
+  struct Sending {
+    std::vector<WorkItem> batch;
+    mpi::request request;
+  };
+  std::list<Sending> sends_;  // a list: a request refers to its batch's buffer, which must not move
   std::size_t next_ = 0;
   int in_flight_ = 0;
   MasterReport report_;
