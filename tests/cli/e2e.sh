@@ -2,6 +2,7 @@
 # End-to-end checks of `hetsweep run` through the real binary and mpiexec.
 #   e2e.sh ranks N HETSWEEP WORKDIR       the small sweep on N ranks equals the single-process reference
 #   e2e.sh interrupted HETSWEEP WORKDIR   a sweep stopped by SIGUSR1 (exit 3) and resumed equals a fresh one
+#   e2e.sh twice HETSWEEP WORKDIR         a second signal stops at once (exit 3); the file resumes to the same
 #   e2e.sh refuses HETSWEEP WORKDIR       another spec or bad input leaves existing files untouched (exit 2)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,6 +61,24 @@ case $1 in
     "${compare[@]}" complete "$out"
     computed=$(($(sed -n "s/^hetsweep: computed \([0-9]*\) runs.*/\1/p" "$workdir/interrupted.log" | paste -sd+)))
     ((computed == 40)) || fail "the two invocations computed $computed runs, not 40: a run was computed twice or lost"
+    "${compare[@]}" equal "$(reference "$spec")" "$out"
+    ;;
+  twice)
+    hetsweep=$2 workdir=$3
+    mkdir -p "$workdir"
+    spec="$here/data/slow.yaml"
+    out="$workdir/twice.h5"
+    rm -f "$out"
+    mpiexec -n 3 "$hetsweep" run "$spec" -o "$out" 2>"$workdir/twice.log" &
+    pid=$!
+    wait_for_finished_rows "$out" 3 120
+    kill -USR1 "$pid"
+    kill -USR1 "$pid"  # the second asks to stop at once: the master flushes and ends the MPI job
+    code=0
+    wait "$pid" || code=$?
+    ((code == 3)) || fail "the twice-stopped sweep exited $code, not 3"
+    "$hetsweep" run "$spec" -o "$out" 2>>"$workdir/twice.log"
+    "${compare[@]}" complete "$out"
     "${compare[@]}" equal "$(reference "$spec")" "$out"
     ;;
   refuses)
