@@ -32,6 +32,19 @@ wait_for_finished_rows() {
   fail "only $n rows finished in $1 within $3 s"
 }
 
+# Runs the slow sweep on 3 ranks into $1 (stderr to $2), sends it $3 SIGUSR1 once 3 runs are done (mpiexec
+# forwards them to every rank), and prints its exit code.
+stop_slow_sweep() {
+  local out=$1 log=$2 signals=$3 pid code=0
+  rm -f "$out"
+  mpiexec -n 3 "$hetsweep" run "$here/data/slow.yaml" -o "$out" 2>"$log" &
+  pid=$!
+  wait_for_finished_rows "$out" 3 120
+  for ((i = 0; i < signals; i++)); do kill -USR1 "$pid"; done
+  wait "$pid" || code=$?
+  echo "$code"
+}
+
 case $1 in
   ranks)
     ranks=$2 hetsweep=$3 workdir=$4
@@ -46,38 +59,23 @@ case $1 in
   interrupted)
     hetsweep=$2 workdir=$3
     mkdir -p "$workdir"
-    spec="$here/data/slow.yaml"
-    out="$workdir/interrupted.h5"
-    rm -f "$out"
-    mpiexec -n 3 "$hetsweep" run "$spec" -o "$out" 2>"$workdir/interrupted.log" &
-    pid=$!
-    wait_for_finished_rows "$out" 3 120
-    kill -USR1 "$pid"  # mpiexec forwards SIGUSR1 to every rank; the master stops gracefully
-    code=0
-    wait "$pid" || code=$?
+    spec="$here/data/slow.yaml" out="$workdir/interrupted.h5" log="$workdir/interrupted.log"
+    code=$(stop_slow_sweep "$out" "$log" 1)  # the master stops gracefully
     ((code == 3)) || fail "the stopped sweep exited $code, not 3"
     "${compare[@]}" complete "$out" && fail "the stopped sweep left no run pending"
-    "$hetsweep" run "$spec" -o "$out" 2>>"$workdir/interrupted.log"
+    "$hetsweep" run "$spec" -o "$out" 2>>"$log"
     "${compare[@]}" complete "$out"
-    computed=$(($(sed -n "s/^hetsweep: computed \([0-9]*\) runs.*/\1/p" "$workdir/interrupted.log" | paste -sd+)))
+    computed=$(($(sed -n "s/^hetsweep: computed \([0-9]*\) runs.*/\1/p" "$log" | paste -sd+)))
     ((computed == 40)) || fail "the two invocations computed $computed runs, not 40: a run was computed twice or lost"
     "${compare[@]}" equal "$(reference "$spec")" "$out"
     ;;
   twice)
     hetsweep=$2 workdir=$3
     mkdir -p "$workdir"
-    spec="$here/data/slow.yaml"
-    out="$workdir/twice.h5"
-    rm -f "$out"
-    mpiexec -n 3 "$hetsweep" run "$spec" -o "$out" 2>"$workdir/twice.log" &
-    pid=$!
-    wait_for_finished_rows "$out" 3 120
-    kill -USR1 "$pid"
-    kill -USR1 "$pid"  # the second asks to stop at once: the master flushes and ends the MPI job
-    code=0
-    wait "$pid" || code=$?
+    spec="$here/data/slow.yaml" out="$workdir/twice.h5" log="$workdir/twice.log"
+    code=$(stop_slow_sweep "$out" "$log" 2)  # the second asks to stop at once: flush, end the MPI job
     ((code == 3)) || fail "the twice-stopped sweep exited $code, not 3"
-    "$hetsweep" run "$spec" -o "$out" 2>>"$workdir/twice.log"
+    "$hetsweep" run "$spec" -o "$out" 2>>"$log"
     "${compare[@]}" complete "$out"
     "${compare[@]}" equal "$(reference "$spec")" "$out"
     ;;

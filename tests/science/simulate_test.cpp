@@ -1,5 +1,7 @@
 #include "science/simulate.hpp"
 
+#include "two_sample_ks.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <gtest/gtest.h>
@@ -207,21 +209,6 @@ TEST(Simulate, ReportsDivergenceAsAResultWithTheStep) {
 namespace hetsweep::science {
 namespace {
 
-// The two-sample Kolmogorov-Smirnov statistic: the largest gap between the empirical distribution functions.
-double ks_statistic(std::vector<double> a, std::vector<double> b) {
-  std::sort(a.begin(), a.end());
-  std::sort(b.begin(), b.end());
-  double gap = 0;
-  std::size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    const double x = std::min(a[i], b[j]);
-    while (i < a.size() && a[i] <= x) ++i;
-    while (j < b.size() && b[j] <= x) ++j;
-    gap = std::max(gap, std::abs(static_cast<double>(i) / a.size() - static_cast<double>(j) / b.size()));
-  }
-  return gap;
-}
-
 // The exact sampler is another random stream of the same law as the materialized one: over many seeds the
 // final metrics of the two must have the same distribution. A small model near the transition (M = 3,
 // eta = 0.1: the final spurious signal varies widely between seeds) and 150 seeds per sampler; the
@@ -249,7 +236,7 @@ TEST(ExactSampler, FinalMetricsHaveTheMaterializedDistributionOverSeeds) {
       }
     }
     for (std::size_t k = 0; k < 3; ++k) {
-      EXPECT_LT(ks_statistic(exact[k], materialized[k]), 0.225) << to_string(algorithm) << " metric " << k;
+      EXPECT_LT(two_sample_ks(exact[k], materialized[k]), 0.225) << to_string(algorithm) << " metric " << k;
     }
   }
 }
