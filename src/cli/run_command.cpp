@@ -98,6 +98,7 @@ int run_sweep(const RunOptions& options) {
     // Workers may be mid-exchange with runs in hand: releasing them could wait forever, so end the job.
     fmt::print(stderr, "hetsweep: {}\n", e.what());
     world.abort(exit_failure);
+    return exit_failure;  // MPI_Abort does not return; Boost does not declare it [[noreturn]]
   }
 }
 

@@ -158,10 +158,10 @@ std::optional<ParamValue> parse_value(const ParamSpec& spec, std::string_view te
   try {
     if (spec.kind == ParamKind::integer) {
       const long long i = std::stoll(s, &used, 10);
-      if (used == s.size()) return ParamValue{std::int64_t{i}};
+      if (used == s.size()) return std::optional<ParamValue>(std::in_place, std::in_place_type<std::int64_t>, i);
     } else {
       const double d = std::stod(s, &used);
-      if (used == s.size()) return ParamValue{d};
+      if (used == s.size()) return std::optional<ParamValue>(std::in_place, std::in_place_type<double>, d);
     }
   } catch (const std::logic_error&) {
     // Not a number, or out of the type's range: fall through to "not of this kind".
