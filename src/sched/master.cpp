@@ -23,12 +23,14 @@ constexpr int exit_interrupted = 3;  // as cli::exit_interrupted: the sweep stop
 // Batches a worker holds at once: one it computes, one queued so it never waits on the master.
 constexpr int batches_per_worker = 2;
 
-// Waits for `request` without spinning: tests it with a sleep that grows to a few milliseconds. Returns
-// nothing when an urgent stop is asked for meanwhile.
-boost::optional<mpi::status> wait_politely(mpi::request& request) {
+// Waits for `request` without spinning: tests it with a sleep that grows to a few milliseconds, calling
+// `meanwhile` between tests. Returns nothing when an urgent stop is asked for meanwhile.
+template <typename Meanwhile>
+boost::optional<mpi::status> wait_politely(mpi::request& request, Meanwhile&& meanwhile) {
   auto pause = std::chrono::microseconds(20);
   while (!urgent_stop_requested()) {
     if (auto status = request.test()) return status;
+    meanwhile();
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::microseconds(4000));
   }
@@ -72,7 +74,15 @@ class Dispatcher {
     while (in_flight_ > 0) {
       std::vector<WorkResult> results;
       auto request = world_.irecv(mpi::any_source, tag_results, results);
-      const auto status = wait_politely(request);
+      // While waiting, flush what is due, and at once on a stop request: when a worker dies, Open MPI
+      // signals the others and kills them a second later, and what the master holds would be lost.
+      const auto status = wait_politely(request, [this] {
+        if (stop_requested() && !flushed_on_stop_) {
+          sink_.flush();
+          flushed_on_stop_ = true;
+        }
+        flush_when_due();
+      });
       if (!status) {
         // A second stop signal: what was written stays, the runs the workers hold are abandoned.
         sink_.flush();
@@ -138,7 +148,8 @@ class Dispatcher {
     std::vector<WorkItem> batch;
     mpi::request request;
   };
-  std::list<Sending> sends_;  // a list: a request refers to its batch's buffer, which must not move
+  std::list<Sending> sends_;
+  bool flushed_on_stop_ = false;  // a list: a request refers to its batch's buffer, which must not move
   std::size_t next_ = 0;
   int in_flight_ = 0;
   MasterReport report_;

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
+#include <csignal>
 #include <cerrno>
 #include <cstring>
 
@@ -90,6 +92,22 @@ void TemporaryFile::publish(bool replace) {
   }
   published_ = true;
   sync(directory_of(target_), O_RDONLY | O_DIRECTORY);
+}
+
+void remove_stale_temporaries(const std::filesystem::path& target) {
+  const auto prefix = fmt::format(".{}.", target.filename().string());
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(directory_of(target), error)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix) || !name.ends_with(".tmp")) continue;
+    // The name's middle is PID-N.
+    const std::string middle = name.substr(prefix.size(), name.size() - prefix.size() - 4);
+    const auto dash = middle.find('-');
+    pid_t pid = 0;
+    const auto [end, parsed] = std::from_chars(middle.data(), middle.data() + dash, pid);
+    if (dash == std::string::npos || parsed != std::errc{} || end != middle.data() + dash || pid <= 0) continue;
+    if (::kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove(entry.path(), error);
+  }
 }
 
 }  // namespace hetsweep::store

@@ -66,4 +66,10 @@ class TemporaryFile {
   bool published_ = false;
 };
 
+// Removes the temporary files (`.NAME.PID-N.tmp` beside `target`) that a process which no longer exists left
+// behind: a writer killed while it built a new file. A live process's are left alone; on a file system shared
+// between machines a pid names a process of this machine only, so run one writer per output, as the lock
+// on the output already demands.
+void remove_stale_temporaries(const std::filesystem::path& target);
+
 }  // namespace hetsweep::store

@@ -488,6 +488,7 @@ void ResultsWriter::Impl::open(OpenMode mode) {
   }
   // The path now names a new file: lock that one before the old lock goes.
   if (replaced) lock = lock_for_writing(path);
+  remove_stale_temporaries(path);
   start_writing();
 }
 

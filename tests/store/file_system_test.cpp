@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <filesystem>
+#include <fmt/format.h>
 #include <fstream>
+#include <unistd.h>
 #include <iterator>
 #include <string>
 
@@ -91,6 +94,28 @@ TEST(TemporaryFile, ReplacesTheTargetWhenAsked) {
 TEST(TemporaryFile, ThrowsWhenTheDirectoryIsMissing) {
   ScratchDirectory dir;
   EXPECT_THROW(TemporaryFile(dir / "no" / "out.h5"), FileSystemError);
+}
+
+}  // namespace
+}  // namespace hetsweep::store
+
+namespace hetsweep::store {
+namespace {
+
+TEST(RemoveStaleTemporaries, RemovesOnlyThoseOfProcessesThatAreGone) {
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("stale-{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  const auto target = dir / "out.h5";
+  // A pid that no process has: past the kernel's pid limit.
+  const auto dead = dir / ".out.h5.4194305-0.tmp";
+  const auto alive = dir / fmt::format(".out.h5.{}-3.tmp", ::getpid());
+  const auto other_output = dir / ".other.h5.4194305-0.tmp";
+  for (const auto& p : {dead, alive, other_output}) std::ofstream(p) << "x";
+  remove_stale_temporaries(target);
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_TRUE(std::filesystem::exists(alive));
+  EXPECT_TRUE(std::filesystem::exists(other_output));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
