@@ -42,12 +42,7 @@ int run_merge(const MergeOptions& options) {
     runs.insert(runs.end(), std::make_move_iterator(finished.begin()), std::make_move_iterator(finished.end()));
   }
 
-  std::optional<store::ResultsWriter> writer;
-  try {
-    writer.emplace(options.output, *spec, options.restart ? store::OpenMode::restart : store::OpenMode::create_or_resume);
-  } catch (const store::ResultsFileError& e) {
-    throw UsageError(e.what());
-  }
+  const auto writer = open_writer_or_usage_error(options.output, *spec, options.restart);
   // A run's seed is a hash of its key under the sweep seed: it names the run in every file of the spec.
   std::map<std::uint64_t, std::int64_t> pending_row_of_seed;
   for (const auto& run : writer->pending()) pending_row_of_seed.emplace(run.seed, run.row);

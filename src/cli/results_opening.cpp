@@ -1,5 +1,7 @@
 #include "cli/results_opening.hpp"
 
+#include <fmt/format.h>
+
 #include "cli/exit_codes.hpp"
 
 namespace hetsweep::cli {
@@ -9,6 +11,19 @@ std::unique_ptr<store::ResultsReader> open_results_or_usage_error(const std::fil
     return std::make_unique<store::ResultsReader>(path);
   } catch (const store::ResultsFileError& e) {
     throw UsageError(e.what());
+  }
+}
+
+std::unique_ptr<store::ResultsWriter> open_writer_or_usage_error(const std::filesystem::path& path,
+                                                                 const spec::SweepSpec& spec, bool restart) {
+  try {
+    return std::make_unique<store::ResultsWriter>(path, spec,
+                                                  restart ? store::OpenMode::restart : store::OpenMode::create_or_resume);
+  } catch (const store::ResultsFileError& e) {
+    throw UsageError(e.replaceable() ? fmt::format("{}; or choose another output path, or run with --restart to "
+                                                   "replace the file",
+                                                   e.what())
+                                     : std::string(e.what()));
   }
 }
 

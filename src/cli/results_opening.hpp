@@ -1,5 +1,5 @@
 #pragma once
-// Opening a results file for reading in a command: a file that is not usable becomes a UsageError.
+// Opening a results file in a command: a file that cannot be used as asked becomes a UsageError.
 
 #include <filesystem>
 #include <memory>
@@ -9,5 +9,8 @@
 namespace hetsweep::cli {
 
 std::unique_ptr<store::ResultsReader> open_results_or_usage_error(const std::filesystem::path& path);
+// Creates or resumes (or with `restart` replaces) the results file of `spec` at `path` for writing.
+std::unique_ptr<store::ResultsWriter> open_writer_or_usage_error(const std::filesystem::path& path,
+                                                                 const spec::SweepSpec& spec, bool restart);
 
 }  // namespace hetsweep::cli

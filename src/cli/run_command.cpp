@@ -6,10 +6,10 @@
 #include <ctime>
 #include <fmt/format.h>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "cli/exit_codes.hpp"
+#include "cli/results_opening.hpp"
 #include "cli/shard.hpp"
 #include "cli/spec_loading.hpp"
 #include "sched/master.hpp"
@@ -41,13 +41,7 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
   sched::install_stop_handlers(world.size() == 1);
   const Shard shard = options.shard.empty() ? Shard{} : parse_shard(options.shard);
   const auto spec = load_spec_or_usage_error(options.spec_path);
-  std::optional<store::ResultsWriter> writer;
-  try {
-    writer.emplace(options.output, spec,
-                   options.restart ? store::OpenMode::restart : store::OpenMode::create_or_resume);
-  } catch (const store::ResultsFileError& e) {
-    throw UsageError(e.what());
-  }
+  const auto writer = open_writer_or_usage_error(options.output, spec, options.restart);
 
   const auto pending = writer->pending();
   std::vector<sched::WorkItem> work;

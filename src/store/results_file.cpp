@@ -271,18 +271,17 @@ h5::File open_existing(const fs::path& path, h5::Access access, bool recover_aft
     throw ResultsFileError(path, fmt::format("cannot be read: {}", e.what()));
   }
   if (!hdf5) {
-    throw ResultsFileError(path,
-                           "is not an HDF5 file, so not a hetsweep results file; choose another output "
-                           "path (restart mode would replace it)");
+    throw ResultsFileError(path, "is not an HDF5 file, so not a hetsweep results file", true);
   }
   try {
     return h5::File::open(path, access, recover_after_crash);
   } catch (const h5::Error& e) {
     if (e.mentions("truncated file")) {
-      throw ResultsFileError(path, fmt::format("is truncated (shorter than its HDF5 superblock says), e.g. an "
-                                               "incomplete copy; restore the whole file or choose another "
-                                               "output path ({})",
-                                               e.what()));
+      throw ResultsFileError(path,
+                             fmt::format("is truncated (shorter than its HDF5 superblock says), e.g. an incomplete "
+                                         "copy; restore the whole file ({})",
+                                         e.what()),
+                             true);
     }
     if (e.mentions("unable to lock file")) {
       throw ResultsFileError(path, fmt::format("is locked by another process (a reader that opened it before "
@@ -298,9 +297,9 @@ spec::SweepSpec stored_spec(const fs::path& path, const h5::File& file) {
   const auto format = h5::read_string_attribute(file, "/", "format");
   if (!format || *format != format_name) {
     throw ResultsFileError(path,
-                           fmt::format("is not a hetsweep results file (its `format` attribute is {}, not {}); choose "
-                                       "another output path (restart mode would replace it)",
-                                       format ? fmt::format("\"{}\"", *format) : std::string("missing"), format_name));
+                           fmt::format("is not a hetsweep results file (its `format` attribute is {}, not {})",
+                                       format ? fmt::format("\"{}\"", *format) : std::string("missing"), format_name),
+                           true);
   }
   const auto text = h5::read_string_attribute(file, "/", "spec");
   if (!text) throw ResultsFileError(path, "has no `spec` attribute: it is damaged");
@@ -416,8 +415,8 @@ WriterLock lock_for_writing(const fs::path& path) {
 
 }  // namespace
 
-ResultsFileError::ResultsFileError(const fs::path& path, const std::string& message)
-    : std::runtime_error(fmt::format("{}: {}", path.string(), message)), path_(path) {}
+ResultsFileError::ResultsFileError(const fs::path& path, const std::string& message, bool replaceable)
+    : std::runtime_error(fmt::format("{}: {}", path.string(), message)), path_(path), replaceable_(replaceable) {}
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -510,9 +509,9 @@ void ResultsWriter::Impl::create(bool replace) {
 bool ResultsWriter::Impl::resume() {
   const auto stored = read_stored(path);
   if (const auto conflict = spec::resume_conflict(stored.spec, spec)) {
-    throw ResultsFileError(path, fmt::format("was made by another sweep spec: {}; use the spec it was made with, "
-                                             "or another output path",
-                                             *conflict));
+    throw ResultsFileError(path,
+                           fmt::format("was made by another sweep spec: {}; use the spec it was made with", *conflict),
+                           true);
   }
   const std::unordered_set<std::uint64_t> stored_keys(stored.keys.begin(), stored.keys.end());
   const spec::Grid grid(spec);

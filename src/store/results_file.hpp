@@ -26,11 +26,15 @@ enum class RowStatus : std::int8_t { pending = 0, done = 1, diverged = 2, failed
 // Carries the path; the message says what is wrong and what to do.
 class ResultsFileError : public std::runtime_error {
  public:
-  ResultsFileError(const std::filesystem::path& path, const std::string& message);
+  // `replaceable`: the file exists but cannot be used as it is (not a results file, damaged, another sweep's),
+  // so a writer asked to restart would replace it.
+  ResultsFileError(const std::filesystem::path& path, const std::string& message, bool replaceable = false);
   const std::filesystem::path& path() const { return path_; }
+  [[nodiscard]] bool replaceable() const { return replaceable_; }
 
  private:
   std::filesystem::path path_;
+  bool replaceable_;
 };
 
 // A run still to compute: its /runs row and what the worker needs.
