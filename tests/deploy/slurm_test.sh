@@ -100,14 +100,18 @@ computed=$(computed_counts local.log | sum)
 pass "mpirun -n 2 reference run: $runs runs in $((SECONDS - started)) s"
 check "hetsweep status local.h5" "$hetsweep" status local.h5
 
-echo "--- one job"
+echo "--- one job, submitted by slurm/submit (named after the spec)"
 started=$SECONDS
-job=$(submit single single.h5)
+job=$(HETSWEEP=$hetsweep "$repo/slurm/submit" "$spec" "$work/single.h5" --chdir="$work")
+name=$("$repo/slurm/spec-name" "$spec")
 if wait_for_job "$job" && job_succeeded "$job"; then
   pass "job $job: sbatch to done in $((SECONDS - started)) s"
 else
-  fail "job $job did not succeed: $(job_state "$job") (see single-$job.out)"
+  fail "job $job did not succeed: $(job_state "$job") (see $name-$job.out)"
 fi
+# The job carries the spec's name, and so does its log.
+named_after_spec() { scontrol show job -o "$1" | grep -q " JobName=$2 " && [[ -s $work/$2-$1.out ]]; }
+check "job $job: named $name after the spec, log $name-$job.out" named_after_spec "$job" "$name"
 check "job $job: results complete" is_complete single.h5
 check "job $job: results equal the mpirun run" equals_reference single.h5
 
