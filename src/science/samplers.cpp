@@ -94,33 +94,59 @@ class PopulationGradient final : public StepGradient {
   Matrix x_, d_;
 };
 
+// The step's differences D_e = X - X_e (X = U U^T), packed as columns v(D_e): environment e's alone
+// (hetero), or every environment's when e < 0 (pooled). What both Gaussian samplers start a step with.
+class PackedDifferences {
+ public:
+  explicit PackedDifferences(const Model& model)
+      : model_(model),
+        packing_(model.dim()),
+        columns_(packing_.size(), model.environments()),
+        x_(model.dim(), model.dim()),
+        diff_(model.dim(), model.dim()) {}
+
+  // Packs the columns of the environments from `first` on, `count` of them (see environments()).
+  void update(const Matrix& u, int first, int count) {
+    x_.noalias() = u * u.transpose();
+    for (int k = first; k < first + count; ++k) {
+      diff_ = x_ - model_.environment_target(k);
+      packing_.pack(diff_, columns_.col(k));
+    }
+  }
+  // The columns a step with environment e (or e < 0: all) uses: the first and how many.
+  [[nodiscard]] std::pair<int, int> environments(int e) const {
+    return e >= 0 ? std::pair{e, 1} : std::pair{0, model_.environments()};
+  }
+  [[nodiscard]] const SymmetricPacking& packing() const { return packing_; }
+  [[nodiscard]] const Matrix& columns() const { return columns_; }
+
+ private:
+  const Model& model_;
+  SymmetricPacking packing_;
+  Matrix columns_;
+  Matrix x_, diff_;
+};
+
 // Gaussian sensing, every sensing matrix drawn: in packed form each A_i is a vector z_i of iid N(0,1), so
 // r = Z v(D) and v(sum_i r_i A_i) = Z^T r. Z is drawn a block of rows at a time, each block used for both
 // products while it is in the first-level cache, so Z is never stored whole.
 class MaterializedGaussian final : public StepGradient {
  public:
   MaterializedGaussian(const Model& model, const Params& p, const RandomStreams& streams)
-      : model_(model),
-        streams_(streams),
+      : streams_(streams),
         batch_(p, streams),
-        packing_(model.dim()),
-        block_rows_(std::clamp<Eigen::Index>(block_entries / packing_.size(), 1, p.batch_size)),
-        z_(block_rows_, packing_.size()),
-        differences_(packing_.size(), model.environments()),
+        differences_(model),
+        block_rows_(std::clamp<Eigen::Index>(block_entries / packed_size(), 1, p.batch_size)),
+        z_(block_rows_, packed_size()),
         residuals_(p.batch_size),
-        packed_sum_(packing_.size()),
-        x_(p.dim, p.dim),
-        diff_(p.dim, p.dim),
+        packed_sum_(packed_size()),
         sum_(p.dim, p.dim) {}
 
   double evaluate(const Matrix& u, std::int64_t step, Matrix& gradient) override {
-    x_.noalias() = u * u.transpose();
     const int e = batch_.draw_environments(step);
-    if (e >= 0) {
-      pack_difference(e);
-    } else {
-      for (int k = 0; k < model_.environments(); ++k) pack_difference(k);
-    }
+    const auto [first_environment, environments] = differences_.environments(e);
+    differences_.update(u, first_environment, environments);
+    const Matrix& columns = differences_.columns();
     batch_.draw_noise(step);
     auto sensing = streams_.variates(Purpose::sensing, static_cast<std::uint64_t>(step));
     packed_sum_.setZero();
@@ -131,15 +157,15 @@ class MaterializedGaussian final : public StepGradient {
       sensing.fill_normals({z_.data(), static_cast<std::size_t>(rows * z_.cols())});
       auto r = residuals_.segment(first, rows);
       if (e >= 0) {
-        r.noalias() = z * differences_.col(e);
+        r.noalias() = z * columns.col(e);
       } else {
         const auto& env = batch_.sample_environment();
-        for (Eigen::Index i = 0; i < rows; ++i) r[i] = z.row(i).dot(differences_.col(env[first + i]));
+        for (Eigen::Index i = 0; i < rows; ++i) r[i] = z.row(i).dot(columns.col(env[first + i]));
       }
       batch_.subtract_noise(first, r);
       packed_sum_.noalias() += z.transpose() * r;
     }
-    packing_.unpack(packed_sum_, sum_);
+    differences_.packing().unpack(packed_sum_, sum_);
     const auto md = static_cast<double>(m);
     gradient.noalias() = (2.0 / md) * sum_ * u;
     return residuals_.squaredNorm() / (2.0 * md);
@@ -149,20 +175,15 @@ class MaterializedGaussian final : public StepGradient {
   // A block of Z of about 32 KiB: it fits the first-level cache between its two products.
   static constexpr Eigen::Index block_entries = 4096;
 
-  void pack_difference(int e) {
-    diff_ = x_ - model_.environment_target(e);
-    packing_.pack(diff_, differences_.col(e));
-  }
+  [[nodiscard]] Eigen::Index packed_size() const { return differences_.packing().size(); }
 
-  const Model& model_;
   const RandomStreams& streams_;
   Batch batch_;
-  SymmetricPacking packing_;
+  PackedDifferences differences_;
   Eigen::Index block_rows_;
   RowMatrix z_;
-  Matrix differences_;
   Vector residuals_, packed_sum_;
-  Matrix x_, diff_, sum_;
+  Matrix sum_;
 };
 
 // Gaussian sensing without drawing any A_i (exact in distribution). With b_1..b_J an orthonormal basis B of
@@ -174,40 +195,31 @@ class MaterializedGaussian final : public StepGradient {
 class ExactGaussian final : public StepGradient {
  public:
   ExactGaussian(const Model& model, const Params& p, const RandomStreams& streams)
-      : model_(model),
-        streams_(streams),
+      : streams_(streams),
         batch_(p, streams),
         noise_(p.noise),
-        packing_(model.dim()),
-        differences_(packing_.size(), model.environments()),
-        basis_(packing_.size(), model.environments()),
+        differences_(model),
+        basis_(packed_size(), model.environments()),
         weights_(model.environments() + 1, model.environments()),
         samples_(model.environments()),
         factor_(model.environments() + 1, model.environments() + 1),
         projected_(model.environments() + 1),
-        complement_(packing_.size()),
-        packed_sum_(packing_.size()),
+        complement_(packed_size()),
+        packed_sum_(packed_size()),
         in_basis_(model.environments()),
         residual_sum_(model.environments()),
-        x_(p.dim, p.dim),
-        diff_(p.dim, p.dim),
         sum_(p.dim, p.dim) {}
 
   double evaluate(const Matrix& u, std::int64_t step, Matrix& gradient) override {
-    x_.noalias() = u * u.transpose();
     const int e = batch_.draw_environments(step);
-    const int first = e >= 0 ? e : 0;
-    const int count = e >= 0 ? 1 : model_.environments();
-    for (int k = first; k < first + count; ++k) {
-      diff_ = x_ - model_.environment_target(k);
-      packing_.pack(diff_, differences_.col(k));
-    }
+    const auto [first, count] = differences_.environments(e);
+    differences_.update(u, first, count);
     const Eigen::Index rank = orthonormalize(first, count);
     const auto basis = basis_.leftCols(rank);
     // Columns first.. of a_e = (c_e, -sigma), the last entry only with noise.
     const Eigen::Index size = rank + (noise_ != 0 ? 1 : 0);
     auto weights = weights_.topRows(size);
-    weights.block(0, first, rank, count).noalias() = basis.transpose() * differences_.middleCols(first, count);
+    weights.block(0, first, rank, count).noalias() = basis.transpose() * differences_.columns().middleCols(first, count);
     if (noise_ != 0) weights.row(rank).segment(first, count).setConstant(-noise_);
     count_samples(e);
 
@@ -228,7 +240,7 @@ class ExactGaussian final : public StepGradient {
     project_out(rank, complement_);
     packed_sum_.noalias() = std::sqrt(squared_residuals) * complement_;
     packed_sum_.noalias() += basis * residual_sum_.head(rank);
-    packing_.unpack(packed_sum_, sum_);
+    differences_.packing().unpack(packed_sum_, sum_);
     const auto md = static_cast<double>(batch_.size());
     gradient.noalias() = (2.0 / md) * sum_ * u;
     return squared_residuals / (2.0 * md);
@@ -269,14 +281,14 @@ class ExactGaussian final : public StepGradient {
     v.noalias() -= basis * in_basis_.head(rank);
   }
 
-  // Gram-Schmidt (twice, for stability) of differences_ columns first..first+count-1 into basis_;
+  // Gram-Schmidt (twice, for stability) of the difference columns first..first+count-1 into basis_;
   // returns the rank. Columns that are (numerically) in the span of earlier ones are dropped.
   Eigen::Index orthonormalize(int first, int count) {
     Eigen::Index rank = 0;
     for (int k = first; k < first + count; ++k) {
-      const double original = differences_.col(k).norm();
+      const double original = differences_.columns().col(k).norm();
       auto v = basis_.col(rank);
-      v = differences_.col(k);
+      v = differences_.columns().col(k);
       project_out(rank, v);
       project_out(rank, v);
       const double remaining = v.norm();
@@ -288,18 +300,19 @@ class ExactGaussian final : public StepGradient {
     return rank;
   }
 
-  const Model& model_;
+  [[nodiscard]] Eigen::Index packed_size() const { return differences_.packing().size(); }
+
   const RandomStreams& streams_;
   Batch batch_;
   double noise_;
-  SymmetricPacking packing_;
-  Matrix differences_, basis_;
+  PackedDifferences differences_;
+  Matrix basis_;
   Matrix weights_;  // column e: a_e
   Eigen::Matrix<Eigen::Index, Eigen::Dynamic, 1> samples_;
   Matrix factor_;
   Vector projected_;
   Vector complement_, packed_sum_, in_basis_, residual_sum_;
-  Matrix x_, diff_, sum_;
+  Matrix sum_;
 };
 
 // Rank-one sensing A = x x^T (the quadratic two-layer network f(x) = |U^T x|^2), every x drawn:
