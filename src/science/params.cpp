@@ -179,6 +179,5 @@ std::string format_value(const ParamValue& value) {
 }
 
 std::string_view to_string(Algorithm a) { return algorithm_names[static_cast<std::size_t>(a)]; }
-std::string_view to_string(Sensing s) { return sensing_names[static_cast<std::size_t>(s)]; }
 
 }  // namespace hetsweep::science

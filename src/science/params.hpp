@@ -89,6 +89,5 @@ std::optional<ParamValue> parse_value(const ParamSpec& spec, std::string_view te
 std::string format_value(const ParamValue& value);
 
 std::string_view to_string(Algorithm a);
-std::string_view to_string(Sensing s);
 
 }  // namespace hetsweep::science
