@@ -24,7 +24,24 @@ std::string counts_text(const Counts& c) {
   return text;
 }
 
-int run_status(const std::string& path) {
+struct StatusOptions {
+  std::string path;
+  bool check = false;
+};
+
+// `--check`: one line, and an exit code a batch script can act on.
+int check_complete(const std::string& path, const Counts& overall, std::size_t total) {
+  const std::int64_t left = overall[0];
+  if (left == 0) {
+    fmt::print("{}: complete, {} runs\n", path, total);
+    return exit_success;
+  }
+  fmt::print("{}: {} of {} runs pending\n", path, left, total);
+  return exit_runs_remain;
+}
+
+int run_status(const StatusOptions& options) {
+  const auto& path = options.path;
   const auto reader = open_results_or_usage_error(path);
   const auto& spec = reader->spec();
   const auto rows = reader->rows();
@@ -39,6 +56,7 @@ int run_status(const std::string& path) {
     for (std::size_t a = 0; a < spec.axes.size(); ++a) ++per_axis[a][static_cast<std::size_t>(row.coords[a])][s];
     newest = std::max(newest, row.finished_at);
   }
+  if (options.check) return check_complete(path, overall, rows.size());
 
   fmt::print("{}: sweep {}, {} runs\n", path, spec.name, rows.size());
   fmt::print("overall       {}\n", counts_text(overall));
@@ -74,10 +92,12 @@ int run_status(const std::string& path) {
 }  // namespace
 
 std::function<int()> add_status_command(CLI::App& app) {
-  auto path = std::make_shared<std::string>();
+  auto options = std::make_shared<StatusOptions>();
   auto* command = app.add_subcommand("status", "Counts per status overall and per axis value, rate and ETA (works while the sweep runs)");
-  command->add_option("results", *path, "the results file (HDF5)")->required();
-  return [path] { return run_status(*path); };
+  command->add_option("results", options->path, "the results file (HDF5)")->required();
+  command->add_flag("--check", options->check,
+                    "print one line and exit 0 when no run is pending, 4 when runs remain (for batch scripts)");
+  return [options] { return run_status(*options); };
 }
 
 }  // namespace hetsweep::cli

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks of `hetsweep run` through the real binary and mpiexec.
 #   e2e.sh ranks N HETSWEEP WORKDIR       the small sweep on N ranks equals the single-process reference
-#   e2e.sh interrupted HETSWEEP WORKDIR   a sweep stopped by SIGUSR1 (exit 3) and resumed equals a fresh one
+#   e2e.sh interrupted HETSWEEP WORKDIR   a sweep stopped by SIGUSR1 (exit 3; status --check 4) and resumed equals a fresh one
 #   e2e.sh twice HETSWEEP WORKDIR         a second signal stops at once (exit 3); the file resumes to the same
 #   e2e.sh refuses HETSWEEP WORKDIR       another spec or bad input leaves existing files untouched (exit 2)
 set -euo pipefail
@@ -63,8 +63,13 @@ case $1 in
     code=$(stop_slow_sweep "$out" "$log" 1)  # the master stops gracefully
     ((code == 3)) || fail "the stopped sweep exited $code, not 3"
     "${compare[@]}" complete "$out" && fail "the stopped sweep left no run pending"
+    code=0
+    "$hetsweep" status --check "$out" >"$workdir/check.txt" || code=$?
+    ((code == 4)) || fail "status --check on a stopped sweep exited $code, not 4"
+    grep -q "of 40 runs pending" "$workdir/check.txt" || fail "status --check said: $(cat "$workdir/check.txt")"
     "$hetsweep" run "$spec" -o "$out" 2>>"$log"
     "${compare[@]}" complete "$out"
+    "$hetsweep" status --check "$out" | grep -q "complete, 40 runs" || fail "status --check on the resumed sweep"
     computed=$(($(sed -n "s/^hetsweep: computed \([0-9]*\) runs.*/\1/p" "$log" | paste -sd+)))
     ((computed == 40)) || fail "the two invocations computed $computed runs, not 40: a run was computed twice or lost"
     "${compare[@]}" equal "$(reference "$spec")" "$out"
