@@ -2,6 +2,7 @@
 
 #include <Eigen/QR>
 #include <cmath>
+#include <limits>
 
 namespace hetsweep::science {
 
@@ -76,15 +77,31 @@ Matrix Model::initial_factor(const RandomStreams& streams) const {
   return (init_scale_ / std::sqrt(static_cast<double>(width_))) * g;
 }
 
+namespace {
+
+// ||B||_F. Eigen's norm() sums the squared entries, which underflow below ~1e-154, so a block of tiny
+// entries would read 0 (or lose digits). Below 1e-146 no entry's square is normal, or one that is not
+// weighs under epsilon^2 against the sum; there stableNorm(), which scales before squaring, is exact to a few
+// ulps. Above it the plain sum stays, so every ordinary value is bit-identical to earlier builds.
+template <class Block>
+double frobenius_norm(const Block& block) {
+  static const double plain_sum_is_exact_above =
+      std::sqrt(std::numeric_limits<double>::min() / std::numeric_limits<double>::epsilon());
+  const double norm = block.norm();
+  return norm < plain_sum_is_exact_above ? block.stableNorm() : norm;
+}
+
+}  // namespace
+
 Metrics Model::metrics(const Matrix& u, double loss) const {
   const Matrix x = u * u.transpose();
   // In the basis V, the invariant and spurious subspaces are leading coordinate blocks.
   const Matrix in_basis = axis_basis_ ? x : Matrix(basis_.transpose() * x * basis_);
   Metrics m;
-  m.true_signal = in_basis.topLeftCorner(invariant_rank_, invariant_rank_).norm();
-  m.spurious_signal = in_basis.block(invariant_rank_, invariant_rank_, spurious_rank_, spurious_rank_).norm();
-  m.err_invariant = (x - invariant_target_).norm();
-  m.err_pooled = (x - pooled_target_).norm();
+  m.true_signal = frobenius_norm(in_basis.topLeftCorner(invariant_rank_, invariant_rank_));
+  m.spurious_signal = frobenius_norm(in_basis.block(invariant_rank_, invariant_rank_, spurious_rank_, spurious_rank_));
+  m.err_invariant = frobenius_norm(x - invariant_target_);
+  m.err_pooled = frobenius_norm(x - pooled_target_);
   m.loss = loss;
   return m;
 }

@@ -77,6 +77,18 @@ TEST(Model, MetricsMeasureTheSubspaceBlocks) {
   EXPECT_EQ(m.loss, 0.5);
 }
 
+TEST(Model, MetricsStayExactWhenTheSquaresUnderflow) {
+  const auto p = small_model();
+  const Model model(p, RandomStreams(1));
+  for (const double tiny : {1e-100, 1e-150, 1e-200, 1e-300}) {
+    Vector u_diagonal(6);
+    u_diagonal << 1, 1, std::sqrt(tiny), std::sqrt(tiny), 0, 0;  // QXQ = diag(tiny, tiny, 0)
+    const auto m = model.metrics(Matrix(u_diagonal.asDiagonal()), 0);
+    EXPECT_NEAR(m.spurious_signal / (std::sqrt(2.0) * tiny), 1.0, 1e-14) << "at " << tiny;
+    EXPECT_DOUBLE_EQ(m.true_signal, std::sqrt(2.0));
+  }
+}
+
 TEST(Model, MetricsDoNotDependOnTheBasis) {
   auto p = small_model();
   p.basis = Basis::random;
