@@ -72,13 +72,13 @@ trap 'exit 1' INT TERM
 
 [[ -x ${1:-} ]] || give_up "usage: $test_name.sh HETSWEEP: no executable hetsweep at '${1:-}'"
 hetsweep=$(realpath "$1")
-cd "$work"
+cd "$work" || exit 1
 
 slurm_up() {
   local started=$EPOCHREALTIME
   slurm_started=1
   "$repo/cluster/local-slurm" up "$@" || give_up "cluster/local-slurm up $*"
-  pass "cluster/local-slurm up $*: all nodes idle in $(since "$started") s"
+  pass "cluster/local-slurm up${*:+ $*}: all nodes idle in $(since "$started") s"
 }
 
 # Seconds since START (a value of EPOCHREALTIME), to a tenth.
