@@ -15,7 +15,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/slurm_lib.sh"
 
-spec=$repo/tests/deploy/data/node-failure.yaml
+spec=$repo/tests/deploy/data/midsweep.yaml
 # A node silent for 5 s is DOWN; tasks that outlive SIGTERM get SIGKILL 5 s later.
 HETSWEEP_SLURM_TIMEOUT=5 HETSWEEP_SLURM_KILL_WAIT=5 slurm_up --nodes 3
 reference "$spec" local.h5

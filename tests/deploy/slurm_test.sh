@@ -50,7 +50,7 @@ check "job $job: results equal the mpirun run" equals_reference single.h5
 echo "--- one job, requeued once some runs are done"
 # The quickstart finishes in about a second: too soon to requeue it mid-sweep, so this job runs a sweep
 # that takes several seconds (materialized sampler), against its own mpirun reference.
-slow_spec=$repo/tests/cli/data/slow.yaml
+slow_spec=$repo/tests/deploy/data/midsweep.yaml
 reference "$slow_spec" slow-local.h5
 slow_runs=$("${results[@]}" complete slow-local.h5)
 started=$SECONDS
