@@ -210,5 +210,5 @@ def _read_trajectories_version_1(path, file, runs):
     coordinates = {"run": np.arange(n), "step": step}
     for name in (*_axis_values(file), "replicate"):
         coordinates[name] = ("run", _strings(runs[name][:n]))
-    return xr.Dataset({m: (("run", "step"), values, {"long_name": METRIC_LONG_NAMES[m]}) for m, values in metrics.items()},
-                      coords=coordinates)
+    variables = {m: (("run", "step"), values, {"long_name": METRIC_LONG_NAMES[m]}) for m, values in metrics.items()}
+    return xr.Dataset(variables, coords=coordinates)

@@ -13,7 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
 from hetsweep.layout import (CHOICE_PARAMETERS, METRIC_LONG_NAMES, METRICS, PARAMETER_KINDS,  # noqa: E402
                              STATUS_NAMES)
 
-CHOICE_LENGTH = 12  # bytes of a choice name in /runs: the longest choice name, "materialized"
+# Bytes of each choice in /runs, as hetsweep sizes them: its longest name ("hetero_gd", "materialized", ...).
+CHOICE_LENGTHS = {"sensing": 8, "basis": 6, "algorithm": 9, "schedule": 6, "sampler": 12}
 STATUS_ENUM = h5py.enum_dtype({name: code for code, name in enumerate(STATUS_NAMES)}, basetype="i1")
 STATUS_FLAG_VALUES = np.arange(len(STATUS_NAMES), dtype=np.int8)
 STATUS_FLAG_MEANINGS = " ".join(STATUS_NAMES)
@@ -26,18 +27,21 @@ BASE = {"dim": 6, "invariant_rank": 2, "spurious_rank": 2, "width": 0, "environm
 def runs_dtype(fmt):
     """The /runs row type: choices as fixed-length strings (hetsweep-1) or char arrays (hetsweep-2), status an
     enum (hetsweep-1) or int8 (hetsweep-2)."""
-    choice = f"S{CHOICE_LENGTH}" if fmt == "hetsweep-1" else ("S1", (CHOICE_LENGTH,))
+    def choice(name):
+        n = CHOICE_LENGTHS[name]
+        return f"S{n}" if fmt == "hetsweep-1" else ("S1", (n,))
+
     fields = [("run", "<i8"), ("key", "<u8")]
     for name, kind in PARAMETER_KINDS.items():
-        fields.append((name, choice if kind == "choice" else "<i8" if kind == "int" else "<f8"))
+        fields.append((name, choice(name) if kind == "choice" else "<i8" if kind == "int" else "<f8"))
     fields += [("replicate", "<i8"), ("seed", "<u8"), ("status", STATUS_ENUM if fmt == "hetsweep-1" else "i1"),
                ("steps_done", "<i8"), ("wall_seconds", "<f8"), ("finished_at", "<f8")]
     fields += [(f"final_{m}", "<f8") for m in METRICS]
     return np.dtype(fields)
 
 
-def choice_bytes(name, fmt):
-    data = name.encode().ljust(CHOICE_LENGTH, b"\0")
+def choice_bytes(parameter, name, fmt):
+    data = name.encode().ljust(CHOICE_LENGTHS[parameter], b"\0")
     return data if fmt == "hetsweep-1" else np.frombuffer(data, dtype="S1")
 
 
@@ -54,7 +58,7 @@ def write_results_file(path, fmt, axes, replicates, outcome, base=BASE):
         params = {**base, **dict(zip(axes, point[:-1]))}
         runs[row]["run"], runs[row]["key"], runs[row]["seed"] = row, 1000 + row, 7 * row + 1
         for name, kind in PARAMETER_KINDS.items():
-            runs[row][name] = choice_bytes(params[name], fmt) if kind == "choice" else params[name]
+            runs[row][name] = choice_bytes(name, params[name], fmt) if kind == "choice" else params[name]
         runs[row]["replicate"] = point[-1]
         status, steps_done, finals, trajectory = outcome(row, params)
         runs[row]["status"] = STATUS_NAMES.index(status)
@@ -85,13 +89,15 @@ def axis_array(name, values):
 
 
 def write_axes_and_cube(f, runs, axes, replicates, mask_unfinished, extra_attrs):
+    """/axes and /cube: each /axes/<name> is a dimension scale of the cube, hard-linked as /cube/<name>."""
     shape = [len(v) for v in axes.values()] + [replicates]
     scales = []
     for name, values in [*axes.items(), ("replicate", list(range(replicates)))]:
-        data = axis_array(name, values) if name != "replicate" else np.array(values, dtype=np.int64)
-        if name != "replicate":
-            f.create_dataset(f"axes/{name}", data=data)
-        scale = f.create_dataset(f"cube/{name}", data=data)
+        if name == "replicate":
+            scale = f.create_dataset("cube/replicate", data=np.array(values, dtype=np.int64))
+        else:
+            scale = f.create_dataset(f"axes/{name}", data=axis_array(name, values))
+            f[f"cube/{name}"] = scale
         scale.make_scale(name)
         scale.attrs.update(extra_attrs(name))
         scales.append(scale)
@@ -151,7 +157,7 @@ def write_version_2(f, runs, trajectories, record_steps, axes, replicates):
             data = runs["replicate"]
         elif PARAMETER_KINDS[name] == "choice":
             data = np.array([bytes(v).decode() for v in np.ascontiguousarray(runs[name]).view(
-                f"S{CHOICE_LENGTH}")[:, 0]], dtype=h5py.string_dtype())
+                f"S{CHOICE_LENGTHS[name]}")[:, 0]], dtype=h5py.string_dtype())
         else:
             data = runs[name]
         # HDF5 refuses filters on variable-length data: no Fletcher32 on the choice coordinates.
