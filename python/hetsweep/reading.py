@@ -19,10 +19,16 @@ def _text(value):
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _live_options(live):
+    """h5py.File options for reading a file a sweep may be writing: SWMR, and no file lock, since a reader's
+    lock taken while the sweep creates the file would make the sweep's own open fail."""
+    return {"swmr": True, "locking": False} if live else {}
+
+
 @contextlib.contextmanager
 def _open_checked(path, live):
     """The file opened with h5py, after checking its format attribute; and that format."""
-    with h5py.File(path, "r", swmr=live) as file:
+    with h5py.File(path, "r", **_live_options(live)) as file:
         found = _text(file.attrs.get("format"))
         if found not in FORMATS:
             raise ValueError(f"{path}: format attribute is {found!r}, expected one of "
@@ -124,9 +130,9 @@ def _require_group(path, file, group):
 
 def _open_group(path, group, live):
     """One group of the file as a lazily read Dataset (closing it closes the file)."""
-    # h5netcdf passes swmr on to h5py; xarray.open_dataset cannot, so the store is built by hand. Dimensions
-    # without a scale (hetsweep-1's run dimension) get phony names, renamed by the caller.
-    file = h5netcdf.File(path, "r", swmr=live, phony_dims="access", decode_vlen_strings=True)
+    # h5netcdf passes the live options on to h5py; xarray.open_dataset cannot, so the store is built by
+    # hand. Dimensions without a scale (hetsweep-1's run dimension) get phony names.
+    file = h5netcdf.File(path, "r", phony_dims="access", decode_vlen_strings=True, **_live_options(live))
     try:
         return xr.open_dataset(xr.backends.H5NetCDFStore(file, group=group))
     except BaseException:
