@@ -194,12 +194,13 @@ def open_trajectories(path, live=False):
         if len(runs) < n:
             raise ValueError(f"{path}: /runs has {len(runs)} rows, /trajectories {n}")
         status = _status_names(path, "/runs field status", runs["status"][:n])
-        trajectories = trajectories.assign_coords(status=("run", status, {"long_name": "run status"}))
+        with_status = trajectories.assign_coords(status=("run", status, {"long_name": "run status"}))
     except BaseException:
         trajectories.close()
         raise
-    trajectories.attrs.update(attrs)
-    return trajectories
+    with_status.set_close(trajectories.close)  # assign_coords returns a Dataset that would not close the file
+    with_status.attrs.update(attrs)
+    return with_status
 
 
 def _read_trajectories_version_1(path, file, runs):

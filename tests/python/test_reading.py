@@ -124,6 +124,14 @@ class ReadingTest(unittest.TestCase):
                     self.assertTrue(np.isnan(values[~reached if run.status in ("done", "diverged") else
                                                     slice(None)]).all())
 
+    def test_OpenTrajectories_ClosingItClosesTheFile(self):
+        """HDF5 refuses to open a file in SWMR mode while this process holds it open otherwise."""
+        for path, rows in self.each_format():
+            with hetsweep.open_trajectories(path) as ds:
+                hetero = ds.spurious_signal.where(ds.algorithm == "hetero", drop=True)
+            self.assertEqual(hetero.sizes["run"], 8)
+            self.assertEqual(len(hetsweep.open_runs(path, live=True)), len(rows))
+
     def test_Version2_IsReadByNetCDFTools(self):
         """The hetsweep-2 layout (as decided) opens in netCDF-C: ncdump, and xarray's netcdf4 engine."""
         path, rows = self.files["hetsweep-2"]
