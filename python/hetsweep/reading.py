@@ -10,9 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .layout import CHOICE_PARAMETERS, FORMATS, METRIC_LONG_NAMES, METRICS, RUN_COLUMNS, STATUS_CODES, STATUS_NAMES
-
-DONE = STATUS_CODES["done"]
+from .layout import CHOICE_PARAMETERS, FORMATS, METRIC_LONG_NAMES, METRICS, RUN_COLUMNS, STATUS_NAMES
 
 
 def _text(value):

@@ -10,8 +10,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
-from hetsweep.layout import (CHOICE_PARAMETERS, METRIC_LONG_NAMES, METRICS, PARAMETER_KINDS,  # noqa: E402
-                             STATUS_NAMES)
+from hetsweep.layout import METRIC_LONG_NAMES, METRICS, PARAMETER_KINDS, STATUS_NAMES  # noqa: E402
 
 # Bytes of each choice in /runs, as hetsweep sizes them: its longest name ("hetero_gd", "materialized", ...).
 CHOICE_LENGTHS = {"sensing": 8, "basis": 6, "algorithm": 9, "schedule": 6, "sampler": 12}

@@ -14,7 +14,6 @@ import time
 import unittest
 from pathlib import Path
 
-import numpy as np
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
