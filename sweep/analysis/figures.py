@@ -105,7 +105,8 @@ def open_results(path):
     status = kept.status.cat.codes.to_numpy()
     try:
         trajectories = open_trajectories(path)
-    except ValueError:  # a file without /trajectories still has its final values
+    except ValueError as error:  # a file without /trajectories still has its final values
+        print(f"  note: {error}: no trajectory figures")
         trajectories = None
     return Results(Path(path), trajectories, columns, kept.run.to_numpy(), status, axis_order)
 
