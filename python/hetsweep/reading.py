@@ -139,15 +139,15 @@ def _open_group(path, group, live):
 
 
 def _cube_status_from_runs(path, cube, runs):
-    """hetsweep-1 has no /cube/status: each run's status placed at its axis values and replicate."""
+    """For a file without /cube/status (hetsweep-1): each run's status placed at its axis values and
+    replicate."""
     dims = cube["final_" + METRICS[0]].dims
     codes = np.zeros([cube.sizes[d] for d in dims], dtype=np.int8)
     index = []
     for dim in dims:
-        values = _strings(runs[dim]) if dim in runs.dtype.names else None
-        if values is None:
+        if dim not in runs.dtype.names:
             raise ValueError(f"{path}: /cube dimension {dim} is not a /runs field")
-        index.append(pd.Index(cube[dim].values).get_indexer(values))
+        index.append(pd.Index(cube[dim].values).get_indexer(_strings(runs[dim])))
     placed = np.all([i >= 0 for i in index], axis=0)
     codes[tuple(i[placed] for i in index)] = _status_codes(path, "/runs field status", runs["status"])[placed]
     return xr.DataArray(codes, dims=dims)
@@ -156,16 +156,13 @@ def _cube_status_from_runs(path, cube, runs):
 def open_cube(path, live=False):
     """/cube as an in-memory Dataset: final_<metric> over (axes..., replicate), NaN in every cell whose run is
     not done, and status (str names) over the same dimensions; axis values as coordinates."""
-    with _open_checked(path, live) as (file, found):
+    with _open_checked(path, live) as (file, _):
         _require_group(path, file, "cube")
-        runs = _read_runs(path, file) if found == "hetsweep-1" else None
+        runs = None if "status" in file["cube"] else _read_runs(path, file)
         attrs = _root_attrs(file)
     with _open_group(path, "cube", live) as stored:
         cube = stored.load()
-    if "status" in cube:
-        codes = cube["status"]
-    else:
-        codes = _cube_status_from_runs(path, cube, runs)
+    codes = cube["status"] if runs is None else _cube_status_from_runs(path, cube, runs)
     status = xr.DataArray(_status_names(path, "/cube/status", codes.values), dims=codes.dims,
                           attrs={"long_name": "run status"})
     cube = cube.assign(status=status)
