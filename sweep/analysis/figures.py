@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Figures from a hetsweep results file (format hetsweep-1).
+"""Figures from a hetsweep results file (read through the hetsweep package, python/hetsweep).
 
 Usage: figures.py RESULTS.h5 --out DIR [--metric NAME ...] [--heterogeneity-values M ...] [--select NAME=VALUE ...]
 
@@ -19,9 +19,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import matplotlib
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))  # the package, when not installed
+from hetsweep import METRICS, PARAMETERS, STATUS_CODES, open_runs, open_trajectories  # noqa: E402
+from hetsweep.theory import lower_threshold, upper_threshold  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
@@ -30,13 +33,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import NullFormatter, ScalarFormatter  # noqa: E402
 
-FORMAT = "hetsweep-1"
-PARAMETERS = ("dim", "invariant_rank", "spurious_rank", "width", "environments", "heterogeneity", "spurious_mean",
-              "noise", "sensing", "basis", "algorithm", "schedule", "sampler", "step_size", "batch_size", "steps",
-              "init_scale", "record_every", "divergence_threshold")
-METRICS = ("true_signal", "spurious_signal", "err_invariant", "err_pooled", "loss")
-DONE, DIVERGED = 1, 2
-STATUS_NAMES = {0: "pending", DONE: "done", DIVERGED: "diverged", 3: "failed"}
+DONE, DIVERGED = STATUS_CODES["done"], STATUS_CODES["diverged"]
 
 SYMBOLS = {"dim": "d", "invariant_rank": "r", "spurious_rank": "r_s", "width": "k", "environments": "K",
            "heterogeneity": "M", "spurious_mean": r"\mu", "noise": r"\sigma", "step_size": r"\eta",
@@ -66,73 +63,52 @@ class Results:
     """The finished rows of /runs, and lazy access to their trajectories."""
 
     path: Path
-    file: h5py.File
+    trajectories: object  # the xarray Dataset of /trajectories, or None when the file has none
     columns: dict  # parameter and final_<metric> name -> array over the kept rows
     rows: np.ndarray  # each kept row's index into /runs and /trajectories
     status: np.ndarray
-    axis_order: dict  # parameter -> its values in /axes order, for the swept ones
+    axis_order: dict  # choice parameter -> its values in /axes order when swept
 
     def values(self, name, mask):
         """The distinct values of `name` among the rows in mask: numbers ascending, choices in axis order."""
         present = list(np.unique(self.columns[name][mask]))
         order = self.axis_order.get(name)
-        if order is None or self.columns[name].dtype.kind != "U":
+        if order is None:
             return present
         return [v for v in order if v in present] + [v for v in present if v not in order]
 
     def trajectory(self, metric, mask):
         """[rows in mask, records] of one metric, and the recorded steps."""
-        group = self.file.get("trajectories")
-        if group is None or metric not in group or "step" not in group:
-            raise ResultsError(self.path, f"no /trajectories/{metric} or /trajectories/step")
-        rows = self.rows[mask]
-        data = np.full((len(rows), group[metric].shape[1]), np.nan)
+        if self.trajectories is None or metric not in self.trajectories:
+            raise ResultsError(self.path, f"no /trajectories/{metric}")
+        rows = self.rows[mask]  # increasing, as h5py reads them
+        data = np.full((len(rows), self.trajectories.sizes["step"]), np.nan)
         if len(rows):
-            order = np.argsort(rows)  # h5py reads increasing indices only
-            data[order] = group[metric][rows[order].tolist(), :]
-        return group["step"][()], data
+            data[:] = self.trajectories[metric].isel(run=rows).values
+        return self.trajectories["step"].values, data
 
-
-def decode(column):
-    """Strings as str: /runs holds fixed-length byte strings, /axes may hold variable-length ones."""
-    if column.dtype.kind == "S":
-        return np.char.decode(column, "utf-8")
-    if column.dtype.kind == "O":
-        return np.array([v.decode() if isinstance(v, bytes) else v for v in column])
-    return column
+    def close(self):
+        if self.trajectories is not None:
+            self.trajectories.close()
 
 
 def open_results(path):
-    file = h5py.File(path, "r", swmr=True)  # readable while hetsweep still writes it
+    runs = open_runs(path)
+    counts = runs.status.value_counts(sort=False)
+    print(f"{path}: {len(runs)} runs ({', '.join(f'{n} {name}' for name, n in counts.items() if n)})")
+    kept = runs[runs.status.isin(["done", "diverged"])]
+    columns = {}
+    for name in (*PARAMETERS, "replicate", *(f"final_{m}" for m in METRICS)):
+        column = kept[name]
+        columns[name] = column.to_numpy(dtype=str) if column.dtype == "category" else column.to_numpy()
+    axis_order = {name: list(runs[name].cat.categories) for name in PARAMETERS if runs[name].dtype == "category"}
+    status = kept.status.cat.codes.to_numpy()
     try:
-        return read_results(path, file)
-    except BaseException:
-        file.close()
-        raise
-
-
-def read_results(path, file):
-    found = file.attrs.get("format")
-    found = found.decode() if isinstance(found, bytes) else found
-    if found != FORMAT:
-        raise ResultsError(path, f"format attribute is {found!r}, expected {FORMAT!r}: not a hetsweep results file")
-    if "runs" not in file:
-        raise ResultsError(path, "no /runs dataset")
-    runs = file["runs"][()]
-    needed = PARAMETERS + ("replicate", "status") + tuple(f"final_{m}" for m in METRICS)
-    missing = [name for name in needed if name not in runs.dtype.names]
-    if missing:
-        raise ResultsError(path, f"/runs has no field {', '.join(missing)}")
-    status = runs["status"].astype(int)
-    counts = {STATUS_NAMES.get(s, str(s)): int(np.sum(status == s)) for s in np.unique(status)}
-    print(f"{path}: {len(runs)} runs ({', '.join(f'{n} {name}' for name, n in counts.items())})")
-    keep = np.isin(status, (DONE, DIVERGED))
-    columns = {name: decode(runs[name])[keep] for name in needed}
-    axis_order = {}
-    for name, dataset in file.get("axes", {}).items():
-        if isinstance(dataset, h5py.Dataset):
-            axis_order[name] = list(decode(np.asarray(dataset[()])))
-    return Results(Path(path), file, columns, np.flatnonzero(keep), status[keep], axis_order)
+        trajectories = open_trajectories(path)
+    except ValueError as error:  # a file without /trajectories still has its final values
+        print(f"  note: {error}: no trajectory figures")
+        trajectories = None
+    return Results(Path(path), trajectories, columns, kept.run.to_numpy(), status, axis_order)
 
 
 def parse_selection(results, texts):
@@ -281,13 +257,6 @@ def trajectory_figure(figure, metrics, heterogeneities, algorithms, title, out, 
     return save(fig, out, name)
 
 
-def thresholds(eta, mu):
-    """Closed form for K = 2, cyclic: the spurious direction contracts for lower < M < upper."""
-    lower = np.sqrt(mu / eta + mu**2) if mu / eta + mu**2 > 0 else None
-    upper = np.sqrt((1 + 2 * eta * mu) ** 2 + 1) / (2 * eta)
-    return lower, upper
-
-
 def closed_form_applies(figure):
     return figure.values("environments") == [2] and figure.values("schedule") == ["cyclic"]
 
@@ -329,8 +298,8 @@ def final_vs_heterogeneity(figure, metrics, out):
             low, high = heterogeneities.min(), heterogeneities.max()
             for eta in step_sizes:
                 color = step_colors[eta] if by_step else "0.35"
-                for name, value in zip((r"M_-", r"M_+"), thresholds(eta, mu)):
-                    if value is not None and low <= value <= high:
+                for name, value in ((r"M_-", lower_threshold(eta, mu)), (r"M_+", upper_threshold(eta, mu))):
+                    if np.isfinite(value) and low <= value <= high:
                         ax.axvline(value, color=color, ls=":", lw=1.3,
                                    label=f"${name}$={value:.2f} ($\\eta$={format_value(eta)})")
         ax.set_xlabel("heterogeneity $M$")
@@ -399,8 +368,7 @@ def heatmap(figure, metric, algorithm, out):
         mu = float(figure.values("spurious_mean")[0])
         eta = np.geomspace(y_edges[0], y_edges[-1], 400) if log_eta else np.linspace(y_edges[0], y_edges[-1], 400)
         eta = eta[eta > 0]
-        lower = np.sqrt(np.clip(mu / eta + mu**2, 0, None))
-        upper = np.sqrt((1 + 2 * eta * mu) ** 2 + 1) / (2 * eta)
+        lower, upper = lower_threshold(eta, mu), upper_threshold(eta, mu)
         ax.plot(lower, eta, color="white", lw=2, ls="--")
         handles.append(Line2D([], [], color="white", lw=2, ls="--", label=r"$M=\sqrt{\mu/\eta+\mu^2}$"))
         if np.any(upper <= x_edges[-1]):
@@ -470,7 +438,7 @@ def write_figures(results, out, metrics, requested_heterogeneities, selection):
     written = []
     if not np.any(selection):
         raise ResultsError(results.path, "no finished (done or diverged) runs to plot")
-    has_trajectories = "trajectories" in results.file
+    has_trajectories = results.trajectories is not None
     algorithms = results.values("algorithm", selection)
 
     if has_trajectories:
@@ -522,17 +490,18 @@ def main(argv):
     args = parse_args(argv)
     try:
         results = open_results(args.results)
-    except (OSError, ResultsError) as error:
+    except (OSError, ValueError) as error:  # the package names the file in a ValueError
         print(f"figures: {error}", file=sys.stderr)
         return 1
-    with results.file:
-        try:
-            selection = parse_selection(results, args.select)
-            args.out.mkdir(parents=True, exist_ok=True)
-            written = write_figures(results, args.out, args.metric, args.heterogeneity_values, selection)
-        except ResultsError as error:
-            print(f"figures: {error}", file=sys.stderr)
-            return 1
+    try:
+        selection = parse_selection(results, args.select)
+        args.out.mkdir(parents=True, exist_ok=True)
+        written = write_figures(results, args.out, args.metric, args.heterogeneity_values, selection)
+    except ResultsError as error:
+        print(f"figures: {error}", file=sys.stderr)
+        return 1
+    finally:
+        results.close()
     if not written:
         print("figures: nothing to plot", file=sys.stderr)
         return 1

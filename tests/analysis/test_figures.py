@@ -1,13 +1,12 @@
 #!/usr/bin/python3
-"""Tests of sweep/analysis/figures.py on synthetic results files (format hetsweep-1) filled by the NumPy
-reference simulation at a small size."""
+"""Tests of sweep/analysis/figures.py on synthetic results files (formats hetsweep-1 and hetsweep-2) filled by
+the NumPy reference simulation at a small size."""
 
-import itertools
 import subprocess
 import sys
 import tempfile
 import unittest
-from dataclasses import replace
+from dataclasses import asdict
 from pathlib import Path
 
 import h5py
@@ -16,80 +15,34 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 FIGURES = REPO / "sweep" / "analysis" / "figures.py"
 sys.path.insert(0, str(REPO / "sweep" / "reference"))
+sys.path.insert(0, str(REPO / "tests" / "python"))
+sys.path.insert(0, str(REPO / "python"))
 import numpy_sim  # noqa: E402
+from hetsweep import METRICS  # noqa: E402
+from results_files import write_results_file  # noqa: E402
 
-METRICS = numpy_sim.METRICS
-CHOICE_FIELDS = ("sensing", "basis", "algorithm", "schedule", "sampler")
-INTEGER_FIELDS = ("dim", "invariant_rank", "spurious_rank", "width", "environments", "batch_size", "steps",
-                  "record_every")
-PARAMETERS = ("dim", "invariant_rank", "spurious_rank", "width", "environments", "heterogeneity", "spurious_mean",
-              "noise", "sensing", "basis", "algorithm", "schedule", "sampler", "step_size", "batch_size", "steps",
-              "init_scale", "record_every", "divergence_threshold")
-STATUS = h5py.enum_dtype({"pending": 0, "done": 1, "diverged": 2, "failed": 3}, basetype="i1")
 SMALL = numpy_sim.Params(dim=6, invariant_rank=2, spurious_rank=2, batch_size=40, steps=150, record_every=10)
 
 
-def runs_dtype():
-    fields = [("run", "<i8"), ("key", "<u8")]
-    for name in PARAMETERS:
-        kind = "S16" if name in CHOICE_FIELDS else "<i8" if name in INTEGER_FIELDS else "<f8"
-        fields.append((name, kind))
-    fields += [("replicate", "<i8"), ("seed", "<u8"), ("status", STATUS), ("steps_done", "<i8"),
-               ("wall_seconds", "<f8"), ("finished_at", "<f8")]
-    fields += [(f"final_{m}", "<f8") for m in METRICS]
-    return np.dtype(fields)
-
-
-def write_results(path, axes, base=SMALL, replicates=2, pending_rows=()):
+def write_results(path, axes, base=SMALL, replicates=2, pending_rows=(), fmt="hetsweep-1"):
     """A results file for the grid `axes` (name -> values) over `base`, one numpy_sim run per row, in row-major
     order with the replicate fastest; rows in pending_rows are left pending."""
-    sampler = "materialized"
     record_steps = np.arange(0, base.steps + 1, base.record_every)
-    points = list(itertools.product(*axes.values(), range(replicates)))
-    runs = np.zeros(len(points), dtype=runs_dtype())
-    trajectories = {m: np.full((len(points), len(record_steps)), np.nan) for m in METRICS}
-    for row, point in enumerate(points):
-        params = replace(base, **dict(zip(axes, point[:-1])))
-        runs[row]["run"], runs[row]["key"], runs[row]["seed"] = row, 1000 + row, 7 * row + 1
-        for name in PARAMETERS:
-            value = getattr(params, name) if name != "sampler" else sampler
-            runs[row][name] = value.encode() if name in CHOICE_FIELDS else value
-        runs[row]["replicate"] = point[-1]
+
+    def outcome(row, params):
+        nothing = {m: np.full(len(record_steps), np.nan) for m in METRICS}
         if row in pending_rows:
-            runs[row]["status"] = 0
-            for m in METRICS:
-                runs[row][f"final_{m}"] = np.nan
-            continue
-        result = numpy_sim.simulate(params, int(runs[row]["seed"]))
-        runs[row]["status"] = 1 if result.status == "done" else 2
-        runs[row]["steps_done"], runs[row]["wall_seconds"] = result.steps_done, result.wall_seconds
-        runs[row]["finished_at"] = 1.7e9 + row
-        for m in METRICS:
-            runs[row][f"final_{m}"] = result.final()[m]
+            return "pending", 0, {m: np.nan for m in METRICS}, nothing
+        result = numpy_sim.simulate(numpy_sim.Params(**{k: params[k] for k in asdict(base)}), 7 * row + 1)
+        trajectory = nothing
         for step, record in zip(result.steps, result.records):
             slot = np.searchsorted(record_steps, step)
             if slot < len(record_steps) and record_steps[slot] == step:
                 for m in METRICS:
-                    trajectories[m][row, slot] = record[m]
-    with h5py.File(path, "w") as f:
-        f.attrs["format"] = "hetsweep-1"
-        f.attrs["hetsweep_version"] = "0.1.0-test"
-        f.attrs["spec"] = "name: synthetic\nseed: 1\naxes:\n" + "".join(
-            f"  {name}: [{', '.join(map(str, values))}]\n" for name, values in axes.items())
-        f.attrs["fingerprint"] = "0" * 16
-        f.attrs["created"] = "2024-01-01T00:00:00Z"
-        f["runs"] = runs
-        for m in METRICS:
-            f[f"trajectories/{m}"] = trajectories[m]
-            shape = [len(v) for v in axes.values()] + [replicates]
-            f[f"cube/final_{m}"] = runs[f"final_{m}"].reshape(shape)
-        f["trajectories/step"] = record_steps
-        for name, values in axes.items():
-            if name in CHOICE_FIELDS:  # variable-length UTF-8, as hetsweep writes choice axes
-                f.create_dataset(f"axes/{name}", data=values, dtype=h5py.string_dtype())
-            else:
-                f[f"axes/{name}"] = np.array(values)
-    return runs
+                    trajectory[m][slot] = record[m]
+        return result.status, result.steps_done, result.final(), trajectory
+
+    return write_results_file(path, fmt, axes, replicates, outcome, base={**asdict(base), "sampler": "materialized"})
 
 
 def run_figures(results, out, *extra):
@@ -113,6 +66,8 @@ class FiguresTest(unittest.TestCase):
         # Only M swept, everything else fixed in every row, the last run still pending.
         cls.fixed = cls.dir / "fixed.h5"
         cls.fixed_runs = write_results(cls.fixed, {"heterogeneity": [0.0, 3.0, 6.0]}, pending_rows=(5,))
+        cls.fixed_version_2 = cls.dir / "fixed-2.h5"
+        write_results(cls.fixed_version_2, {"heterogeneity": [0.0, 3.0, 6.0]}, pending_rows=(5,), fmt="hetsweep-2")
 
     @classmethod
     def tearDownClass(cls):
@@ -143,6 +98,15 @@ class FiguresTest(unittest.TestCase):
         self.assertEqual(self.fixed_runs["status"][5], 0)
         out = self.dir / "fixed"
         done = run_figures(self.fixed, out)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("1 pending", done.stdout)
+        expected = {"trajectories.png", "final_vs_heterogeneity.png"}
+        self.assertEqual(written_pngs(done.stdout), expected)
+        self.assert_pngs(out, expected)
+
+    def test_Version2File_WritesTheSameFiguresAsVersion1(self):
+        out = self.dir / "fixed-2"
+        done = run_figures(self.fixed_version_2, out)
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertIn("1 pending", done.stdout)
         expected = {"trajectories.png", "final_vs_heterogeneity.png"}

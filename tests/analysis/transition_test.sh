@@ -16,14 +16,14 @@ grid:
 replicates: 3
 SPEC
 "$hetsweep" run "$workdir/transition.yaml" -o "$workdir/transition.h5" --restart 2>/dev/null
-/usr/bin/python3 - "$workdir/transition.h5" <<'PY'
+PYTHONPATH="$here/../../python" /usr/bin/python3 - "$workdir/transition.h5" <<'PY'
 import sys
-import h5py
+import hetsweep
 import numpy as np
-runs = h5py.File(sys.argv[1], "r")["runs"][:]
-assert (runs["status"] == 1).all(), "not every run finished"
+runs = hetsweep.open_runs(sys.argv[1])
+assert (runs.status == "done").all(), "not every run finished"
 for m, check, bound in ((1.0, np.greater, 0.8), (6.0, np.less, 0.05)):
-    mean = runs["final_spurious_signal"][runs["heterogeneity"] == m].mean()
+    mean = runs.final_spurious_signal[runs.heterogeneity == m].mean()
     print(f"M = {m}: mean final spurious signal {mean:.4f} (must be {'>' if check is np.greater else '<'} {bound})")
     assert check(mean, bound), f"no transition at M = {m}"
 PY
