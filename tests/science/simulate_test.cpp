@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <gtest/gtest.h>
 
 namespace hetsweep::science {
@@ -28,6 +29,40 @@ TEST(RecordSteps, EveryIntervalAndTheLastStep) {
   EXPECT_EQ(record_steps(p), (std::vector<std::int64_t>{0}));
 }
 
+// The rule's arithmetic at the int64 extremes: t + record_every would pass 2^63 - 1 here.
+TEST(RecordSteps, NoOverflowAtTheInt64Extremes) {
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t two_62 = std::int64_t{1} << 62;
+  Params p;
+  p.steps = two_62;
+  p.record_every = two_62;
+  EXPECT_EQ(record_steps(p), (std::vector<std::int64_t>{0, two_62}));
+  EXPECT_EQ(record_count(p), 2u);
+  p.steps = max;
+  EXPECT_EQ(record_steps(p), (std::vector<std::int64_t>{0, two_62, max}));
+  EXPECT_EQ(record_count(p), 3u);
+  p.record_every = max;
+  EXPECT_EQ(record_steps(p), (std::vector<std::int64_t>{0, max}));
+  EXPECT_EQ(record_count(p), 2u);
+  p.record_every = two_62 + 1;
+  EXPECT_EQ(record_steps(p), (std::vector<std::int64_t>{0, two_62 + 1, max}));
+  p.record_every = 1;
+  EXPECT_EQ(record_count(p), std::uint64_t{1} << 63);  // too many to list, but counted exactly
+  p.record_every = 3;
+  EXPECT_EQ(record_count(p), static_cast<std::uint64_t>(max / 3) + 2);
+}
+
+TEST(RecordCount, MatchesTheListedSteps) {
+  Params p;
+  for (std::int64_t steps : {0, 1, 9, 10, 11, 25, 100}) {
+    for (std::int64_t every : {1, 3, 10, 100, 1000}) {
+      p.steps = steps;
+      p.record_every = every;
+      EXPECT_EQ(record_count(p), record_steps(p).size()) << steps << " " << every;
+    }
+  }
+}
+
 TEST(Simulate, RecordsAtTheRecordSteps) {
   auto p = paper_model();
   p.steps = 25;
@@ -37,6 +72,47 @@ TEST(Simulate, RecordsAtTheRecordSteps) {
   EXPECT_EQ(result.records.back().step, 25);
   EXPECT_EQ(result.steps_done, 25);
   EXPECT_EQ(result.status, RunStatus::done);
+}
+
+TEST(Simulate, StopsBeforeTheStepTheCheckAsksFor) {
+  auto p = paper_model();
+  p.steps = 50;
+  p.record_every = 5;
+  constexpr std::int64_t k = 12;
+  std::int64_t asked = 0;
+  // Asked before steps 1, 2, ...: true the k-th time, so k steps have been done.
+  const auto result = simulate(p, 3, [&] { return ++asked == k; });
+  EXPECT_EQ(result.status, RunStatus::interrupted);
+  EXPECT_EQ(result.steps_done, k);
+  EXPECT_EQ(asked, k);
+  ASSERT_EQ(result.records.size(), 3u);  // steps 0, 5, 10
+  EXPECT_EQ(result.records.back().step, 10);
+  EXPECT_TRUE(std::isnan(result.end_metrics.loss));
+  EXPECT_GT(result.end_metrics.true_signal, 0);
+  // The records it kept are the uninterrupted run's.
+  const auto full = simulate(p, 3);
+  EXPECT_TRUE(std::equal(result.records.begin(), result.records.end(), full.records.begin()));
+}
+
+TEST(Simulate, ACheckThatNeverStopsLeavesTheResultBitIdentical) {
+  for (const auto algorithm : {Algorithm::hetero, Algorithm::pooled, Algorithm::hetero_gd}) {
+    auto p = paper_model();
+    p.algorithm = algorithm;
+    p.steps = 40;
+    std::int64_t asked = 0;
+    const auto checked = simulate(p, 9, [&] { return ++asked < 0; });
+    EXPECT_EQ(checked, simulate(p, 9));
+    EXPECT_EQ(checked.status, RunStatus::done);
+    EXPECT_EQ(asked, p.steps - 1);  // before steps 1..steps-1
+  }
+}
+
+TEST(Simulate, AStopAskedAtTheLastStepDoesNotInterruptAFinishedRun) {
+  auto p = paper_model();
+  p.steps = 1;
+  const auto result = simulate(p, 3, [] { return true; });
+  EXPECT_EQ(result.status, RunStatus::done);
+  EXPECT_EQ(result.steps_done, 1);
 }
 
 // On the axis basis with U0 = alpha I, hetero_gd keeps U diagonal and every coordinate follows its own
