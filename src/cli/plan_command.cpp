@@ -5,9 +5,7 @@
 #include <chrono>
 #include <span>
 #include <fmt/format.h>
-#include <map>
 #include <memory>
-#include <tuple>
 
 #include "cli/exit_codes.hpp"
 #include "cli/spec_loading.hpp"
@@ -17,15 +15,6 @@
 
 namespace hetsweep::cli {
 namespace {
-
-// What a step's cost depends on; runs that agree on these cost the same per step.
-using CostClass = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, science::Sensing,
-                             science::Sampler, science::Algorithm, science::Basis>;
-
-CostClass cost_class(const science::Params& p) {
-  return {p.dim,          p.effective_width(),    p.batch_size, p.environments,
-          p.sensing,      p.effective_sampler(), p.algorithm,  p.basis};
-}
 
 // Arithmetic of one step in rough floating-point operations (a normal draw counted as 4), from what the
 // samplers compute: X = U U^T and the gradient's product (2 d^2 k), plus per sampled measurement its draws and
@@ -154,9 +143,22 @@ void for_each_cost_combination(const spec::SweepSpec& spec, std::span<const std:
   }
 }
 
-// The parameters cost_class and the step counts read.
-constexpr std::array<std::string_view, 10> cost_inputs{"dim",     "width",     "batch_size", "environments", "sensing",
-                                                       "sampler", "algorithm", "basis",      "steps",        "record_every"};
+// What a step's cost depends on: runs that agree on these cost the same per step, so each combination of
+// them is timed or extrapolated once.
+constexpr std::array<std::string_view, 8> cost_inputs{"dim",     "width",   "batch_size", "environments",
+                                                      "sensing", "sampler", "algorithm",  "basis"};
+
+// The mean number of steps of the sweep's runs: the steps axis's mean, or the fixed value. The steps are
+// independent of the cost inputs, so a combination's runs have this mean too.
+double mean_steps(const spec::SweepSpec& spec) {
+  for (const auto& axis : spec.axes) {
+    if (axis.name != "steps") continue;
+    double sum = 0;
+    for (const auto& value : axis.values) sum += static_cast<double>(std::get<std::int64_t>(value));
+    return sum / static_cast<double>(axis.values.size());
+  }
+  return static_cast<double>(spec.base.steps);
+}
 
 std::string value_list(const spec::Axis& axis) {
   std::vector<std::string> text;
@@ -181,23 +183,21 @@ int run_plan(const std::string& path) {
     if (!swept) fmt::print("  {:<22} {}\n", parameter.name, science::format_value(parameter.get(spec.base)));
   }
 
-  std::map<CostClass, double> per_step;
   StepTimer timer;
+  const double steps_per_run = mean_steps(spec);
   double total_steps = 0, total_samples = 0, cpu_seconds = 0;
   for_each_cost_combination(spec, cost_inputs, [&](const science::Params& p, double runs) {
-    auto [entry, inserted] = per_step.try_emplace(cost_class(p), 0.0);
-    if (inserted) entry->second = timer.seconds_per_step(p);
-    const auto steps = runs * static_cast<double>(p.steps);
+    const auto steps = runs * steps_per_run;
     total_steps += steps;
     const bool sampled = p.algorithm == science::Algorithm::hetero || p.algorithm == science::Algorithm::pooled;
     total_samples += sampled ? steps * static_cast<double>(p.batch_size) : 0.0;
-    cpu_seconds += steps * entry->second;
+    cpu_seconds += steps * timer.seconds_per_step(p);
   });
   fmt::print("runs: {}\n", grid.size());
   fmt::print("SGD steps: {:.4g} in all ({:.4g} sampled sensing measurements)\n", total_steps, total_samples);
   const auto classes = timer.extrapolated() == 0
                            ? fmt::format("{} step-cost classes timed", timer.timed())
-                           : fmt::format("{} step-cost classes timed, {} too large to time extrapolated from them",
+                           : fmt::format("{} step-cost classes timed, {} extrapolated from their operation counts",
                                          timer.timed(), timer.extrapolated());
   fmt::print("estimated cost: {:.3g} CPU-seconds on this machine ({}), about {:.3g} s with 2 workers, {:.3g} s "
              "with 16\n",
