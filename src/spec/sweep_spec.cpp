@@ -1,6 +1,7 @@
 #include "spec/sweep_spec.hpp"
 
 #include "science/footprint.hpp"
+#include "science/simulate.hpp"
 
 #include <algorithm>
 #include <array>
@@ -699,7 +700,7 @@ class Parser {
     const Wide runs_per_combination = run_count(sizes, spec.replicates) / combinations;
     Wide cells = 0;
     for_each_combination(spec, record_inputs, [&](const science::Params& params, const auto&) {
-      cells = saturate(cells + saturate(runs_per_combination * records_per_run(params)));
+      cells = saturate(cells + saturate(runs_per_combination * Wide{science::record_count(params)}));
     });
     if (cells <= max_trajectory_cells) return;
     const auto [mark, key] = size_location();
@@ -709,10 +710,6 @@ class Parser {
                      count(static_cast<std::int64_t>(cells)), max_trajectory_cells));
   }
 
-  // science::record_steps(params).size() without linking the simulator: steps 0, e, 2e, ... and `steps`.
-  static Wide records_per_run(const science::Params& p) {
-    return Wide{p.steps / p.record_every} + 1 + (p.steps % p.record_every != 0 ? 1 : 0);
-  }
 
   // A saturated count as text.
   static std::string count(std::int64_t n) {
