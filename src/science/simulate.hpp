@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "science/params.hpp"
+#include "science/records.hpp"
 
 namespace hetsweep::science {
 
@@ -45,13 +46,6 @@ struct RunResult {
   [[nodiscard]] const Metrics& final_metrics() const { return end_metrics; }
   friend bool operator==(const RunResult&, const RunResult&) = default;
 };
-
-// The steps at which a run that does not diverge records its metrics: 0, e, 2e, ..., and `steps`. No
-// arithmetic on steps and record_every can overflow, whatever their values (steps >= 0, record_every >= 1).
-std::vector<std::int64_t> record_steps(const Params& params);
-// record_steps(params).size() without building the list; unsigned because steps = 2^63 - 1 with
-// record_every = 1 records 2^63 times.
-std::uint64_t record_count(const Params& params);
 
 // Asked before each step whether the run should stop there (for a stop signal that must not wait for a long
 // run to end). An empty function is never called. It runs once per step, so it should be cheap: reading an

@@ -1,7 +1,7 @@
 #include "spec/sweep_spec.hpp"
 
 #include "science/footprint.hpp"
-#include "science/simulate.hpp"
+#include "science/records.hpp"
 
 #include <algorithm>
 #include <array>
