@@ -8,8 +8,10 @@
 #include <string>
 
 #include "cli/exit_codes.hpp"
+#include "science/footprint.hpp"
 #include "science/params.hpp"
 #include "science/simulate.hpp"
+#include "spec/sweep_spec.hpp"
 
 namespace hetsweep::cli {
 namespace {
@@ -27,40 +29,59 @@ std::string json_number(double x) { return std::isfinite(x) ? fmt::format("{}", 
 
 struct SimulateOptions {
   std::map<std::string, std::string> given;  // parameter name -> flag text
-  std::uint64_t seed = 0;
+  std::string seed = "0";
   bool json = false;
 };
 
+// The flags are validated as a spec's `fixed` values are: each value read and range-checked by the spec's own
+// reader (same syntax, same messages), then the same consistency and memory checks, so the two cannot drift.
 science::Params params_from_flags(const SimulateOptions& options) {
   science::Params params;
   for (const auto& [name, text] : options.given) {
-    const auto* spec = science::find_parameter(name);
-    const auto value = science::parse_value(*spec, text);
-    if (!value) {
-      throw UsageError(fmt::format("--{}: '{}' is not {}", flag_name(name), text,
-                                   spec->kind == science::ParamKind::integer ? "an integer" : "a number"));
+    const auto flag = "--" + flag_name(name);
+    const auto& spec = *science::find_parameter(name);
+    try {
+      spec.set(params, spec::parse_parameter_text(spec, text, flag));
+    } catch (const spec::SpecError& e) {
+      throw UsageError(fmt::format("{}: {}", flag, e.reason()));
     }
-    if (auto problem = science::check_value(*spec, *value)) {
-      throw UsageError(fmt::format("--{}: {}", flag_name(name), *problem));
-    }
-    spec->set(params, *value);
   }
   if (const auto problems = science::check_consistency(params); !problems.empty()) {
     throw UsageError(fmt::format("--{}: {}", flag_name(problems.front().key), problems.front().message));
   }
+  if (const auto problem = science::check_memory(params, science::run_memory_limit())) {
+    throw UsageError(fmt::format("--{}: {}", flag_name(problem->key), problem->message));
+  }
   return params;
+}
+
+std::uint64_t seed_from_flag(const std::string& text) {
+  try {
+    return spec::parse_seed_text(text, "--seed");
+  } catch (const spec::SpecError& e) {
+    throw UsageError(fmt::format("--seed: {}", e.reason()));
+  }
+}
+
+std::string_view status_name(science::RunStatus status) {
+  switch (status) {
+    case science::RunStatus::done: return "done";
+    case science::RunStatus::diverged: return "diverged";
+    case science::RunStatus::interrupted: return "interrupted";
+  }
+  return "unknown";
 }
 
 int run_simulate(const SimulateOptions& options) {
   const auto params = params_from_flags(options);
+  const auto seed = seed_from_flag(options.seed);
   const auto start = std::chrono::steady_clock::now();
-  const auto result = science::simulate(params, options.seed);
+  const auto result = science::simulate(params, seed);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   if (options.json) {
     const auto& m = result.final_metrics();
-    fmt::print("{{\"status\": \"{}\", \"steps_done\": {}", result.status == science::RunStatus::done ? "done" : "diverged",
-               result.steps_done);
+    fmt::print("{{\"status\": \"{}\", \"steps_done\": {}", status_name(result.status), result.steps_done);
     for (std::size_t i = 0; i < science::metric_names.size(); ++i) {
       fmt::print(", \"{}\": {}", science::metric_names[i], json_number(m.*science::metric_fields[i]));
     }
@@ -87,7 +108,8 @@ std::function<int()> add_simulate_command(CLI::App& app) {
         "--" + flag_name(spec.name), [options, name](const std::string& text) { options->given[name] = text; },
         std::string(spec.help));
   }
-  command->add_option("--seed", options->seed, "the run's seed")->capture_default_str();
+  // Read as text and parsed strictly below: CLI11 would wrap -1 and clamp 2^64 to 2^64 - 1.
+  command->add_option("--seed", options->seed, "the run's seed, 0 to 18446744073709551615")->capture_default_str();
   command->add_flag("--json", options->json, "print one JSON object with the final state instead of the CSV trajectory");
   return [options] { return run_simulate(*options); };
 }

@@ -3,7 +3,6 @@
 #include <array>
 #include <cmath>
 #include <limits>
-#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -64,12 +63,19 @@ constexpr ParamSpec choice(std::string_view name, std::string_view help) {
   return {name, ParamKind::choice, Names, 0, false, 0, help, &get_choice<Field, Names>, &set_choice<Field, Names>};
 }
 
+// Ranges that bound one run: every size below keeps a step's arithmetic in 64 bits and its time finite (a
+// step costs O(d^3 + m d^2) at most); memory is checked as a whole by check_memory (footprint.hpp).
+constexpr double max_dim = 1024;
+constexpr double max_environments = 100'000;
+constexpr double max_batch_size = 1'000'000'000;
+constexpr double max_steps = 1'000'000'000;
+
 const std::array<ParamSpec, 19> table{
-    integer<&Params::dim>("dim", 1, "dimension d of the d x d matrices", 4096),
-    integer<&Params::invariant_rank>("invariant_rank", 1, "rank r of the invariant signal A*"),
-    integer<&Params::spurious_rank>("spurious_rank", 0, "rank rs of the spurious subspace"),
-    integer<&Params::width>("width", 0, "columns k of U; 0 means k = dim"),
-    integer<&Params::environments>("environments", 1, "number of environments K"),
+    integer<&Params::dim>("dim", 1, "dimension d of the d x d matrices", max_dim),
+    integer<&Params::invariant_rank>("invariant_rank", 1, "rank r of the invariant signal A*", max_dim),
+    integer<&Params::spurious_rank>("spurious_rank", 0, "rank rs of the spurious subspace", max_dim),
+    integer<&Params::width>("width", 0, "columns k of U; 0 means k = dim", max_dim),
+    integer<&Params::environments>("environments", 1, "number of environments K", max_environments),
     real<&Params::heterogeneity>("heterogeneity", 0, false, "heterogeneity M: s_e spread evenly over [mu-M, mu+M]"),
     real<&Params::spurious_mean>("spurious_mean", -inf, false, "mean mu of the spurious eigenvalues s_e"),
     real<&Params::noise>("noise", 0, false, "observation noise standard deviation sigma"),
@@ -79,10 +85,10 @@ const std::array<ParamSpec, 19> table{
     choice<&Params::schedule, schedule_names>("schedule", "hetero environment order: cyclic or random"),
     choice<&Params::sampler, sampler_names>("sampler", "auto, exact (gaussian only) or materialized"),
     real<&Params::step_size>("step_size", 0, true, "step size eta"),
-    integer<&Params::batch_size>("batch_size", 1, "batch size m"),
-    integer<&Params::steps>("steps", 0, "number of SGD steps T"),
+    integer<&Params::batch_size>("batch_size", 1, "batch size m", max_batch_size),
+    integer<&Params::steps>("steps", 0, "number of SGD steps T", max_steps),
     real<&Params::init_scale>("init_scale", 0, true, "initial scale alpha: U0 = alpha I"),
-    integer<&Params::record_every>("record_every", 1, "record the metrics every this many steps"),
+    integer<&Params::record_every>("record_every", 1, "record the metrics every this many steps", max_steps),
     real<&Params::divergence_threshold>("divergence_threshold", 0, true, "a run diverges when |U|_F exceeds this"),
 };
 
@@ -149,24 +155,6 @@ std::vector<ParamProblem> check_consistency(const Params& p) {
     problems.push_back({"sampler", "the exact sampler applies to gaussian sensing only; use materialized"});
   }
   return problems;
-}
-
-std::optional<ParamValue> parse_value(const ParamSpec& spec, std::string_view text) {
-  const std::string s(text);
-  if (spec.kind == ParamKind::choice) return ParamValue{s};
-  std::size_t used = 0;
-  try {
-    if (spec.kind == ParamKind::integer) {
-      const long long i = std::stoll(s, &used, 10);
-      if (used == s.size()) return std::optional<ParamValue>(std::in_place, std::in_place_type<std::int64_t>, i);
-    } else {
-      const double d = std::stod(s, &used);
-      if (used == s.size()) return std::optional<ParamValue>(std::in_place, std::in_place_type<double>, d);
-    }
-  } catch (const std::logic_error&) {
-    // Not a number, or out of the type's range: fall through to "not of this kind".
-  }
-  return std::nullopt;
 }
 
 std::string format_value(const ParamValue& value) {

@@ -77,12 +77,10 @@ struct ParamProblem {
   std::string key;  // the parameter the problem is best reported against
   std::string message;
 };
-// Constraints between parameters (invariant_rank + spurious_rank <= dim, width <= dim, sampler fits sensing).
+// Constraints between parameters (invariant_rank + spurious_rank <= dim, width <= dim, sampler fits sensing),
+// for values that check_value accepts (their ranges keep the sums here far from overflow). The memory a run
+// takes is checked by check_memory (footprint.hpp).
 std::vector<ParamProblem> check_consistency(const Params& params);
-
-// Reads a value of `spec`'s kind from text ("20", "0.05", "hetero"); nullopt when the text is not of that kind.
-// Range is not checked: see check_value.
-std::optional<ParamValue> parse_value(const ParamSpec& spec, std::string_view text);
 
 // Canonical text of a value: integers in decimal, reals in the shortest form that reads back to the same
 // double (so one text per value), choices by name.

@@ -1,19 +1,14 @@
 #include "science/simulate.hpp"
 
+#include <limits>
+
 #include "science/model.hpp"
 #include "science/random.hpp"
 #include "science/samplers.hpp"
 
 namespace hetsweep::science {
 
-std::vector<std::int64_t> record_steps(const Params& p) {
-  std::vector<std::int64_t> steps;
-  for (std::int64_t t = 0; t <= p.steps; t += p.record_every) steps.push_back(t);
-  if (steps.back() != p.steps) steps.push_back(p.steps);
-  return steps;
-}
-
-RunResult simulate(const Params& params, std::uint64_t seed) {
+RunResult simulate(const Params& params, std::uint64_t seed, const StopCheck& stop) {
   const RandomStreams streams(seed);
   const Model model(params, streams);
   const auto step_gradient = make_step_gradient(model, params, streams);
@@ -21,9 +16,15 @@ RunResult simulate(const Params& params, std::uint64_t seed) {
   Matrix gradient(u.rows(), u.cols());
 
   RunResult result;
-  result.records.reserve(static_cast<std::size_t>(params.steps / params.record_every + 2));
+  result.records.reserve(static_cast<std::size_t>(record_count(params)));
   const auto is_record_step = [&](std::int64_t t) { return t % params.record_every == 0 || t == params.steps; };
   for (std::int64_t t = 0;; ++t) {
+    if (stop && t > 0 && t < params.steps && stop()) {
+      result.status = RunStatus::interrupted;
+      result.steps_done = t;
+      result.end_metrics = model.metrics(u, std::numeric_limits<double>::quiet_NaN());
+      return result;
+    }
     // The loss recorded at step t is the loss of step t's batch at U_t, the one the update descends.
     const double loss = step_gradient->evaluate(u, t, gradient);
     if (is_record_step(t)) result.records.push_back({t, model.metrics(u, loss)});

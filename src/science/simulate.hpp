@@ -4,10 +4,12 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <vector>
 
 #include "science/params.hpp"
+#include "science/records.hpp"
 
 namespace hetsweep::science {
 
@@ -32,22 +34,29 @@ struct Record {
   friend bool operator==(const Record&, const Record&) = default;
 };
 
-enum class RunStatus : std::uint8_t { done, diverged };
+// `interrupted`: stopped on request before its last step (see StopCheck); its results are incomplete and the
+// run should be computed again.
+enum class RunStatus : std::uint8_t { done, diverged, interrupted };
 
 struct RunResult {
   RunStatus status = RunStatus::done;
-  std::int64_t steps_done = 0;  // the step the run ended at: `steps`, or the step where it diverged
+  std::int64_t steps_done = 0;  // the step the run ended at: `steps`, where it diverged, or where it was stopped
   std::vector<Record> records;  // at the record_steps() the run reached; never empty (step 0 is always reached)
   Metrics end_metrics;          // at steps_done: the last record's for a finished run, the divergence state otherwise
   [[nodiscard]] const Metrics& final_metrics() const { return end_metrics; }
   friend bool operator==(const RunResult&, const RunResult&) = default;
 };
 
-// The steps at which a run that does not diverge records its metrics: 0, e, 2e, ..., and `steps`.
-std::vector<std::int64_t> record_steps(const Params& params);
+// Asked before each step whether the run should stop there (for a stop signal that must not wait for a long
+// run to end). An empty function is never called. It runs once per step, so it should be cheap: reading an
+// atomic flag, e.g. `[] { return sched::stop_requested(); }`.
+using StopCheck = std::function<bool()>;
 
 // Runs one simulation. Every random draw comes from a Philox stream keyed by `seed`, so the result is a pure
 // function of (params, seed) for a given build. Requires valid params (see check_value, check_consistency).
-RunResult simulate(const Params& params, std::uint64_t seed);
+// When `stop` returns true before step t (0 < t < steps; step 0 is always recorded), the run ends there: status `interrupted`,
+// steps_done = t, the records of steps before t, and end_metrics the state U_t with a NaN loss. A run that is
+// not stopped has exactly the result it has without `stop`.
+RunResult simulate(const Params& params, std::uint64_t seed, const StopCheck& stop = {});
 
 }  // namespace hetsweep::science

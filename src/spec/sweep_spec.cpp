@@ -1,5 +1,8 @@
 #include "spec/sweep_spec.hpp"
 
+#include "science/footprint.hpp"
+#include "science/records.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -8,12 +11,15 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <limits>
 #include <map>
 #include <sstream>
 #include <memory>
 #include <set>
 #include <utility>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -32,6 +38,10 @@ constexpr std::array<std::string_view, 3> range_keys{"start", "stop", "num"};
 // The parameters science::check_consistency reads: the consistency check visits only their combinations.
 constexpr std::array<std::string_view, 6> consistency_inputs{"dim",   "invariant_rank", "spurious_rank",
                                                              "width", "sampler",        "sensing"};
+// The parameters science::estimate_run_memory reads.
+constexpr std::array<std::string_view, 12> memory_inputs{
+    "dim",       "width",  "environments", "batch_size",     "sensing",      "sampler",
+    "algorithm", "steps",  "record_every", "invariant_rank", "spurious_rank", "basis"};
 // The parameters the number of records of a run depends on.
 constexpr std::array<std::string_view, 2> record_inputs{"steps", "record_every"};
 
@@ -220,6 +230,15 @@ class Parser {
  public:
   Parser(std::string_view text, const std::string& file) : text_(text), file_(file) {}
 
+  // One value written as text outside a spec (a command-line flag), read as the same plain scalar in a spec
+  // would be; `key` names it in errors.
+  science::ParamValue text_value(const science::ParamSpec& param, const std::string& text, const std::string& key) const {
+    return param_value(param, plain_scalar(text, key));
+  }
+  std::uint64_t text_seed(const std::string& text, const std::string& key) const {
+    return seed(plain_scalar(text, key));
+  }
+
   SweepSpec parse() {
     SweepSpec spec;
     spec.text = std::string(text_);
@@ -252,6 +271,7 @@ class Parser {
     check_run_count(sources, spec.replicates);
     for (const auto& source : sources) spec.axes.push_back(axis(source));
     check_consistency(spec);
+    check_memory(spec);
     check_trajectory_cells(spec);
     return spec;
   }
@@ -434,6 +454,13 @@ class Parser {
     return value;
   }
 
+  // A plain (untagged, unquoted) scalar node holding `text` verbatim: no YAML syntax is read from it.
+  static Located plain_scalar(const std::string& text, const std::string& key) {
+    YAML::Node node(text);
+    node.SetTag("?");
+    return Located{node, YAML::Mark::null_mark(), key};
+  }
+
   static bool is_map_or_empty(const YAML::Node& node) { return node.IsMap() || node.IsNull(); }
 
   void read_fixed(const Located& at, SweepSpec& spec) {
@@ -608,15 +635,17 @@ class Parser {
   template <class Names, class Visit>
   static void for_each_combination(const SweepSpec& spec, const Names& names, Visit visit) {
     std::vector<const Axis*> axes;
+    std::vector<const science::ParamSpec*> params_of_axes;
     for (const auto& axis : spec.axes) {
-      if (std::find(names.begin(), names.end(), axis.name) != names.end()) axes.push_back(&axis);
+      if (std::find(names.begin(), names.end(), axis.name) != names.end()) {
+        axes.push_back(&axis);
+        params_of_axes.push_back(science::find_parameter(axis.name));
+      }
     }
     std::vector<std::size_t> index(axes.size(), 0);
+    science::Params params = spec.base;
     while (true) {
-      science::Params params = spec.base;
-      for (std::size_t a = 0; a < axes.size(); ++a) {
-        science::find_parameter(axes[a]->name)->set(params, axes[a]->values[index[a]]);
-      }
+      for (std::size_t a = 0; a < axes.size(); ++a) params_of_axes[a]->set(params, axes[a]->values[index[a]]);
       const auto label = [&] {
         std::vector<std::string> parts;
         for (std::size_t a = 0; a < axes.size(); ++a) {
@@ -634,18 +663,29 @@ class Parser {
   void check_consistency(const SweepSpec& spec) const {
     for_each_combination(spec, consistency_inputs, [&](const science::Params& params, const auto& label) {
       const auto problems = science::check_consistency(params);
-      if (problems.empty()) return;
-      const auto& problem = problems.front();
-      const auto swept_values = label();
-      const auto reason = swept_values.empty() ? problem.message : fmt::format("{} (at {})", problem.message, swept_values);
-      if (const auto swept = axis_marks_.find(problem.key); swept != axis_marks_.end()) {
-        fail(swept->second, "grid." + problem.key, reason);
-      }
-      if (const auto fixed = fixed_marks_.find(problem.key); fixed != fixed_marks_.end()) {
-        fail(fixed->second, "fixed." + problem.key, reason);
-      }
-      fail(YAML::Mark(), problem.key, reason);  // a default value: the top of the file
+      if (!problems.empty()) fail(problems.front(), label());
     });
+  }
+
+  // One run's memory, for every combination of the parameters it depends on, within the machine's share.
+  void check_memory(const SweepSpec& spec) const {
+    const double limit = science::run_memory_limit();
+    for_each_combination(spec, memory_inputs, [&](const science::Params& params, const auto& label) {
+      if (const auto problem = science::check_memory(params, limit)) fail(*problem, label());
+    });
+  }
+
+  // A problem of a combination of parameters, reported where its key is swept or fixed (or at the top of the
+  // file for a default value), with the swept values that produce it.
+  [[noreturn]] void fail(const science::ParamProblem& problem, const std::string& swept_values) const {
+    const auto reason = swept_values.empty() ? problem.message : fmt::format("{} (at {})", problem.message, swept_values);
+    if (const auto swept = axis_marks_.find(problem.key); swept != axis_marks_.end()) {
+      fail(swept->second, "grid." + problem.key, reason);
+    }
+    if (const auto fixed = fixed_marks_.find(problem.key); fixed != fixed_marks_.end()) {
+      fail(fixed->second, "fixed." + problem.key, reason);
+    }
+    fail(YAML::Mark(), problem.key, reason);  // a default value: the top of the file
   }
 
   // Runs x records, summed over the combinations of steps and record_every, within max_trajectory_cells.
@@ -660,7 +700,7 @@ class Parser {
     const Wide runs_per_combination = run_count(sizes, spec.replicates) / combinations;
     Wide cells = 0;
     for_each_combination(spec, record_inputs, [&](const science::Params& params, const auto&) {
-      cells = saturate(cells + saturate(runs_per_combination * records_per_run(params)));
+      cells = saturate(cells + saturate(runs_per_combination * Wide{science::record_count(params)}));
     });
     if (cells <= max_trajectory_cells) return;
     const auto [mark, key] = size_location();
@@ -670,10 +710,6 @@ class Parser {
                      count(static_cast<std::int64_t>(cells)), max_trajectory_cells));
   }
 
-  // science::record_steps(params).size() without linking the simulator: steps 0, e, 2e, ... and `steps`.
-  static Wide records_per_run(const science::Params& p) {
-    return Wide{p.steps / p.record_every} + 1 + (p.steps % p.record_every != 0 ? 1 : 0);
-  }
 
   // A saturated count as text.
   static std::string count(std::int64_t n) {
@@ -700,16 +736,61 @@ SpecError::SpecError(std::string file, int line, int column, std::string key, st
 
 SweepSpec parse_spec(std::string_view text, const std::string& file) { return Parser(text, file).parse(); }
 
+science::ParamValue parse_parameter_text(const science::ParamSpec& param, const std::string& text,
+                                         const std::string& source) {
+  return Parser("", source).text_value(param, text, "");
+}
+
+std::uint64_t parse_seed_text(const std::string& text, const std::string& source) {
+  return Parser("", source).text_seed(text, "");
+}
+
 SweepSpec load_spec(const std::filesystem::path& path) {
   const auto file = path.string();
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> stream(std::fopen(file.c_str(), "rb"), &std::fclose);
-  if (!stream) throw SpecError(file, 0, 0, "", fmt::format("cannot open the spec: {}", std::strerror(errno)));
-  std::string text;
-  std::array<char, 1 << 16> buffer{};
-  while (const auto n = std::fread(buffer.data(), 1, buffer.size(), stream.get())) text.append(buffer.data(), n);
-  if (std::ferror(stream.get()) != 0) {
+  // Non-blocking, so that opening a FIFO nobody writes to returns at once (it is refused just below).
+  struct Descriptor {
+    int fd;
+    ~Descriptor() {
+      if (fd >= 0) ::close(fd);
+    }
+  } const opened{::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+  const int descriptor = opened.fd;
+  if (descriptor < 0) throw SpecError(file, 0, 0, "", fmt::format("cannot open the spec: {}", std::strerror(errno)));
+  struct stat status {};
+  if (::fstat(descriptor, &status) != 0) {
     throw SpecError(file, 0, 0, "", fmt::format("cannot read the spec: {}", std::strerror(errno)));
   }
+  // A device, FIFO or socket may never end (/dev/zero, /dev/urandom): only regular files are specs.
+  if (S_ISDIR(status.st_mode)) {
+    throw SpecError(file, 0, 0, "", fmt::format("cannot read the spec: {}", std::strerror(EISDIR)));
+  }
+  if (!S_ISREG(status.st_mode)) {
+    const auto kind = S_ISFIFO(status.st_mode)   ? "a FIFO"
+                      : S_ISCHR(status.st_mode)  ? "a character device"
+                      : S_ISBLK(status.st_mode)  ? "a block device"
+                      : S_ISSOCK(status.st_mode) ? "a socket"
+                                                 : "not a regular file";
+    throw SpecError(file, 0, 0, "", fmt::format("the spec must be a regular file, but this is {}", kind));
+  }
+  const auto too_large = [&](std::string_view size) {
+    return SpecError(file, 0, 0, "", fmt::format("the spec is {}, more than the limit of {} bytes (1 MiB)", size,
+                                                 max_spec_bytes));
+  };
+  if (status.st_size > max_spec_bytes) throw too_large(fmt::format("{} bytes", status.st_size));
+  // Read at most one byte past the limit, in case the file grew since fstat.
+  std::string text(static_cast<std::size_t>(max_spec_bytes) + 1, '\0');
+  std::size_t used = 0;
+  while (used < text.size()) {
+    const auto n = ::read(descriptor, text.data() + used, text.size() - used);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SpecError(file, 0, 0, "", fmt::format("cannot read the spec: {}", std::strerror(errno)));
+    }
+    used += static_cast<std::size_t>(n);
+  }
+  if (used > static_cast<std::size_t>(max_spec_bytes)) throw too_large("larger than that");
+  text.resize(used);
   return parse_spec(text, file);
 }
 

@@ -18,6 +18,8 @@ namespace hetsweep::spec {
 inline constexpr std::int64_t max_runs = 1'000'000;
 // Runs x records of trajectory storage per metric, so that a file stays within a few GiB.
 inline constexpr std::int64_t max_trajectory_cells = 100'000'000;
+// A spec file is read up to this size (1 MiB); larger ones are refused unread.
+inline constexpr std::int64_t max_spec_bytes = 1 << 20;
 
 struct Axis {
   std::string name;
@@ -58,8 +60,16 @@ class SpecError : public std::runtime_error {
 
 // Parses and validates a spec; `file` names it in errors. Throws SpecError.
 SweepSpec parse_spec(std::string_view text, const std::string& file);
-// Reads and parses a file. Throws SpecError (an unreadable file included).
+// Reads and parses a file: a regular file of at most max_spec_bytes. Throws SpecError (an unreadable, larger or
+// non-regular file included: /dev/zero and FIFOs are refused without waiting on them).
 SweepSpec load_spec(const std::filesystem::path& path);
+
+// A parameter's value or a seed given as text elsewhere (a command-line flag), read and checked exactly as
+// the same plain scalar in a spec: the same syntax (1e3 is an integer, 0x10 too), the same range and the same
+// message. Throws SpecError naming `source` and no line, whose reason() says why.
+science::ParamValue parse_parameter_text(const science::ParamSpec& param, const std::string& text,
+                                         const std::string& source);
+std::uint64_t parse_seed_text(const std::string& text, const std::string& source);
 
 // Hex digest of what must stay equal for a results file to be resumed with another spec: name, seed, the
 // fixed parameters and the axis names (not the axis values or replicate count, which may grow).

@@ -69,6 +69,61 @@ bad_spec absurd_trajectories "absurd_trajectories.yaml.*(record|trajector|cells)
 expect_refusal missing_spec "no_such.yaml" missing.h5 -- "$hetsweep" run no_such.yaml -o missing.h5
 expect_refusal bad_flag "step-size|not a number|could not be converted" x.h5 -- "$hetsweep" simulate --step-size fast
 
+# Inputs that passed validation once and then could not run: sizes beyond one run's memory or 64-bit
+# arithmetic, specs that never end. Each is refused at once (timeout: a hang fails the case, not the suite).
+bad_spec huge_batch "huge_batch.yaml:2:.*fixed.batch_size.*1099511627776 is outside the allowed range \[1, 1000000000\]" 'name: x\nfixed: {batch_size: 1099511627776}\n'
+bad_spec max_batch "max_batch.yaml:3:.*grid.batch_size\[1\].*9223372036854775807 is outside" 'name: x\ngrid:\n  batch_size: [100, 9223372036854775807]\n'
+bad_spec overflowing_records "overflowing_records.yaml:2:.*fixed.steps.*4611686018427387904 is outside the allowed range \[0, 1000000000\]" 'name: x\nfixed: {steps: 4611686018427387904, record_every: 4611686018427387904}\n'
+bad_spec million_environments "million_environments.yaml:2:.*fixed.environments.*outside the allowed range \[1, 100000\]" 'name: x\nfixed: {environments: 1000000}\n'
+bad_spec dim_4096 "dim_4096.yaml:2:.*fixed.dim.*4096 is outside the allowed range \[1, 1024\]" 'name: x\nfixed: {dim: 4096}\n'
+bad_spec run_beyond_memory "run_beyond_memory.yaml:5:3: grid.environments: one run would need about .* of memory, mostly for the environments; a run may take at most .*\(at dim = 1024, environments = 100000\)" 'name: x\nfixed: {sampler: materialized}\ngrid:\n  dim: [8, 1024]\n  environments: [2, 100000]\n'
+for device in /dev/zero /dev/urandom; do
+  expect_refusal "spec_$(basename $device)" "^hetsweep: $device: the spec must be a regular file, but this is a character device" device.h5 -- timeout 10 "$hetsweep" run "$device" -o device.h5
+  expect_refusal "plan_$(basename $device)" "^hetsweep: $device: the spec must be a regular file" device.h5 -- timeout 10 "$hetsweep" plan "$device"
+done
+mkfifo fifo.yaml
+expect_refusal spec_fifo "^hetsweep: fifo.yaml: the spec must be a regular file, but this is a FIFO" fifo.h5 -- timeout 10 "$hetsweep" run fifo.yaml -o fifo.h5
+{ printf 'name: x\n'; head -c 1048576 /dev/zero | tr '\0' '#'; printf '\n'; } >large.yaml
+expect_refusal spec_over_1mib "^hetsweep: large.yaml: the spec is 1048585 bytes, more than the limit of 1048576 bytes \(1 MiB\)" large.h5 -- timeout 10 "$hetsweep" run large.yaml -o large.h5
+
+# simulate validates its flags as a spec's values, with the same messages naming the flag, and reads its
+# seed strictly as 0..2^64-1.
+simulate_refuses() {  # simulate_refuses NAME PATTERN FLAG...
+  local name=$1 pattern=$2
+  shift 2
+  expect_refusal "simulate_$name" "$pattern" simulate.out -- timeout 10 "$hetsweep" simulate "$@"
+}
+simulate_refuses seed_negative "^hetsweep: --seed: -1 is negative; expected an integer from 0 to 18446744073709551615" --seed -1
+simulate_refuses seed_2_64 "^hetsweep: --seed: 18446744073709551616 does not fit in 64 bits" --seed 18446744073709551616
+simulate_refuses seed_text "^hetsweep: --seed: expected an integer from 0 to 18446744073709551615, got the string \"abc\"" --seed abc
+simulate_refuses seed_fraction "^hetsweep: --seed: 1.5 is not an integer" --seed 1.5
+simulate_refuses huge_batch "^hetsweep: --batch-size: 1099511627776 is outside the allowed range \[1, 1000000000\]" --batch-size 1099511627776
+simulate_refuses billion_environments "^hetsweep: --environments: 1000000000 is outside the allowed range \[1, 100000\]" --environments 1000000000
+simulate_refuses overflowing_records "^hetsweep: --(steps|record-every): 4611686018427387904 is outside the allowed range" --steps 4611686018427387904 --record-every 4611686018427387904
+simulate_refuses dim_4096 "^hetsweep: --dim: 4096 is outside the allowed range \[1, 1024\]" --dim 4096 --steps 1
+simulate_refuses beyond_memory "^hetsweep: --environments: one run would need about .* of memory, mostly for the environments" --dim 1024 --environments 100000 --steps 1
+simulate_refuses step_size_message "^hetsweep: --step-size: -0.5 is outside the allowed range \(0, inf\]" --step-size -0.5
+simulate_refuses integer_syntax "^hetsweep: --dim: 2.5 is not an integer" --dim 2.5
+simulate_refuses choice_suggestion "^hetsweep: --algorithm: 'hetro' is not one of .*did you mean 'hetero'" --algorithm hetro
+for seed in 0 18446744073709551615 1e3; do
+  if timeout 10 "$hetsweep" simulate --seed "$seed" --steps 2 --json >seed.out 2>err.log && grep -q '"status": "done"' seed.out; then
+    pass "simulate_seed_$seed accepted"
+  else
+    fail "simulate_seed_$seed: $(head -c 300 err.log)"
+  fi
+done
+
+# plan answers at the extremes of the valid ranges without running a full-size step there (its time is in
+# the commit note, not asserted).
+printf 'name: extreme\nseed: 1\nfixed: {dim: 1024, batch_size: 10000000, steps: 1000000000, record_every: 1000000000, basis: random}\ngrid:\n  algorithm: [hetero, pooled, pooled_gd]\n  sampler: [exact, materialized]\n' >extreme.yaml
+code=0
+timeout 60 "$hetsweep" plan extreme.yaml >plan.out 2>err.log || code=$?
+if ((code == 0)) && grep -q "^runs: 6$" plan.out && grep -q "^SGD steps: 6e+09 in all" plan.out && grep -q "estimated cost: .* extrapolated" plan.out; then
+  pass "plan_at_the_extremes ($(grep 'estimated cost' plan.out | cut -c1-110))"
+else
+  fail "plan_at_the_extremes: exit $code: $(head -c 300 err.log) $(tail -n 3 plan.out)"
+fi
+
 spec good.yaml
 mkdir -p a_directory && touch a_directory/keep
 expect_refusal output_is_directory "a_directory" a_directory -- "$hetsweep" run good.yaml -o a_directory

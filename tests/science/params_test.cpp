@@ -1,6 +1,8 @@
 #include "science/params.hpp"
 
+#include <cmath>
 #include <gtest/gtest.h>
+#include <limits>
 #include <set>
 
 namespace hetsweep::science {
@@ -69,12 +71,28 @@ TEST(CheckConsistency, RejectsExactSamplerForRankOneSensing) {
   EXPECT_EQ(p.effective_sampler(), Sampler::materialized);
 }
 
-TEST(ParseValue, ReadsEachKindAndRejectsTrailingText) {
-  EXPECT_EQ(parse_value(*find_parameter("dim"), "20"), ParamValue{std::int64_t{20}});
-  EXPECT_EQ(parse_value(*find_parameter("step_size"), "0.05"), ParamValue{0.05});
-  EXPECT_FALSE(parse_value(*find_parameter("dim"), "20x").has_value());
-  EXPECT_FALSE(parse_value(*find_parameter("dim"), "2.5").has_value());
-  EXPECT_FALSE(parse_value(*find_parameter("step_size"), "fast").has_value());
+// Every integer parameter has a finite range, and values at the int64 extremes are refused by it.
+TEST(CheckValue, EveryIntegerParameterHasAFiniteMaximum) {
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  for (const auto& spec : parameters()) {
+    if (spec.kind != ParamKind::integer) continue;
+    SCOPED_TRACE(spec.name);
+    EXPECT_TRUE(std::isfinite(spec.max));
+    EXPECT_FALSE(check_value(spec, static_cast<std::int64_t>(spec.max)).has_value());
+    EXPECT_TRUE(check_value(spec, static_cast<std::int64_t>(spec.max) + 1).has_value());
+    EXPECT_TRUE(check_value(spec, std::int64_t{1} << 62).has_value());
+    EXPECT_TRUE(check_value(spec, max).has_value());
+  }
+}
+
+TEST(CheckValue, StatesTheRangesOfTheSizes) {
+  EXPECT_EQ(check_value(*find_parameter("dim"), std::int64_t{4096}), "4096 is outside the allowed range [1, 1024]");
+  EXPECT_EQ(check_value(*find_parameter("batch_size"), std::int64_t{1} << 40),
+            "1099511627776 is outside the allowed range [1, 1000000000]");
+  EXPECT_EQ(check_value(*find_parameter("steps"), std::numeric_limits<std::int64_t>::max()),
+            "9223372036854775807 is outside the allowed range [0, 1000000000]");
+  EXPECT_EQ(check_value(*find_parameter("environments"), std::int64_t{1'000'000}),
+            "1000000 is outside the allowed range [1, 100000]");
 }
 
 TEST(FormatValue, RoundTripsReals) {

@@ -17,17 +17,6 @@ Params paper_model() {
   return p;
 }
 
-TEST(RecordSteps, EveryIntervalAndTheLastStep) {
-  Params p;
-  p.steps = 25;
-  p.record_every = 10;
-  EXPECT_EQ(record_steps(p), (std::vector<std::int64_t>{0, 10, 20, 25}));
-  p.steps = 20;
-  EXPECT_EQ(record_steps(p), (std::vector<std::int64_t>{0, 10, 20}));
-  p.steps = 0;
-  EXPECT_EQ(record_steps(p), (std::vector<std::int64_t>{0}));
-}
-
 TEST(Simulate, RecordsAtTheRecordSteps) {
   auto p = paper_model();
   p.steps = 25;
@@ -37,6 +26,47 @@ TEST(Simulate, RecordsAtTheRecordSteps) {
   EXPECT_EQ(result.records.back().step, 25);
   EXPECT_EQ(result.steps_done, 25);
   EXPECT_EQ(result.status, RunStatus::done);
+}
+
+TEST(Simulate, StopsBeforeTheStepTheCheckAsksFor) {
+  auto p = paper_model();
+  p.steps = 50;
+  p.record_every = 5;
+  constexpr std::int64_t k = 12;
+  std::int64_t asked = 0;
+  // Asked before steps 1, 2, ...: true the k-th time, so k steps have been done.
+  const auto result = simulate(p, 3, [&] { return ++asked == k; });
+  EXPECT_EQ(result.status, RunStatus::interrupted);
+  EXPECT_EQ(result.steps_done, k);
+  EXPECT_EQ(asked, k);
+  ASSERT_EQ(result.records.size(), 3u);  // steps 0, 5, 10
+  EXPECT_EQ(result.records.back().step, 10);
+  EXPECT_TRUE(std::isnan(result.end_metrics.loss));
+  EXPECT_GT(result.end_metrics.true_signal, 0);
+  // The records it kept are the uninterrupted run's.
+  const auto full = simulate(p, 3);
+  EXPECT_TRUE(std::equal(result.records.begin(), result.records.end(), full.records.begin()));
+}
+
+TEST(Simulate, ACheckThatNeverStopsLeavesTheResultBitIdentical) {
+  for (const auto algorithm : {Algorithm::hetero, Algorithm::pooled, Algorithm::hetero_gd}) {
+    auto p = paper_model();
+    p.algorithm = algorithm;
+    p.steps = 40;
+    std::int64_t asked = 0;
+    const auto checked = simulate(p, 9, [&] { return ++asked < 0; });
+    EXPECT_EQ(checked, simulate(p, 9));
+    EXPECT_EQ(checked.status, RunStatus::done);
+    EXPECT_EQ(asked, p.steps - 1);  // before steps 1..steps-1
+  }
+}
+
+TEST(Simulate, AStopAskedAtTheLastStepDoesNotInterruptAFinishedRun) {
+  auto p = paper_model();
+  p.steps = 1;
+  const auto result = simulate(p, 3, [] { return true; });
+  EXPECT_EQ(result.status, RunStatus::done);
+  EXPECT_EQ(result.steps_done, 1);
 }
 
 // On the axis basis with U0 = alpha I, hetero_gd keeps U diagonal and every coordinate follows its own

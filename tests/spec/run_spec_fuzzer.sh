@@ -18,7 +18,8 @@ echo "run_spec_fuzzer: building in $work" >&2
 "$clangxx" -std=c++20 -g -O1 -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$root/src" \
-  "$root/src/science/params.cpp" "$root"/src/spec/*.cpp "$root/tests/spec/spec_fuzzer.cpp" \
+  "$root/src/science/params.cpp" "$root/src/science/footprint.cpp" "$root/src/science/records.cpp" \
+  "$root"/src/spec/*.cpp "$root/tests/spec/spec_fuzzer.cpp" \
   -lyaml-cpp -lfmt -lxxhash -o "$work/spec_fuzzer"
 
 # libFuzzer adds what it finds to the first corpus directory: a copy, so the sources stay as they are.

@@ -1,12 +1,17 @@
 #include "spec/sweep_spec.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "science/footprint.hpp"
 #include "science/simulate.hpp"
 
 namespace hetsweep::spec {
@@ -291,7 +296,7 @@ TEST(SweepSpec, RefusesAnEmptyName) {
 }
 
 TEST(SweepSpec, RefusesFixedValuesOutOfRange) {
-  expect_refused("fixed:\n  dim: 0\n", {2, 8, "fixed.dim", "0 is outside the allowed range [1, 4096]"});
+  expect_refused("fixed:\n  dim: 0\n", {2, 8, "fixed.dim", "0 is outside the allowed range [1, 1024]"});
   expect_refused("fixed:\n  step_size: 0\n", {2, 14, "fixed.step_size", "outside the allowed range (0, inf]"});
 }
 
@@ -299,7 +304,7 @@ TEST(SweepSpec, RefusesEveryAxisValueOutOfRangeAtItsOwnPosition) {
   expect_refused("grid:\n  step_size: [0.1, -0.1, 0.2]\n", {2, 20, "grid.step_size[1]", "is outside the allowed range (0, inf]"});
   expect_refused("grid:\n  batch_size:\n    - 10\n    - 0\n", {4, 7, "grid.batch_size[1]", "outside"});
   expect_refused("grid:\n  noise: {start: -1, stop: 1, num: 3}\n", {2, 18, "grid.noise.start", "outside"});
-  expect_refused("grid:\n  dim: {start: 4096, stop: 4097, num: 2}\n", {2, 28, "grid.dim.stop", "outside"});
+  expect_refused("grid:\n  dim: {start: 1024, stop: 1025, num: 2}\n", {2, 28, "grid.dim.stop", "1025 is outside the allowed range [1, 1024]"});
 }
 
 // --- refusals: axes ---
@@ -413,9 +418,24 @@ TEST(SweepSpec, RefusesTrajectoriesBeyondTheLimit) {
                  {2, 1, "replicates", "100000100 trajectory points"});
   // The last step adds a record when steps is not a multiple of record_every: 2 x (49999999 + 2) records.
   expect_refused("fixed: {steps: 99999999, record_every: 2}\nreplicates: 2\n", {2, 1, "replicates", "100000002"});
-  expect_refused("fixed:\n  steps: 1e12\n  record_every: 1\n", {2, 3, "fixed.steps", "trajectory points"});
-  expect_refused("fixed: {steps: 9223372036854775807, record_every: 1}\ngrid:\n  noise: [0, 1, 2]\n",
-                 {2, 1, "grid", "9223372036854775807 or more trajectory points"});
+  expect_refused("fixed: {steps: 1000000000, record_every: 100}\ngrid:\n  noise: [0, 1]\nreplicates: 5\n",
+                 {2, 1, "grid", "100000010 trajectory points"});
+}
+
+// Sizes that used to pass validation and then failed every run (bad_alloc) or overflowed the record rule.
+TEST(SweepSpec, RefusesSizesAtTheInt64ExtremesByTheirRange) {
+  expect_refused("fixed: {steps: 4611686018427387904, record_every: 4611686018427387904}\n",
+                 {1, 16, "fixed.steps", "4611686018427387904 is outside the allowed range [0, 1000000000]"});
+  expect_refused("fixed: {record_every: 9223372036854775807}\n",
+                 {1, 23, "fixed.record_every", "outside the allowed range [1, 1000000000]"});
+  expect_refused("fixed: {batch_size: 1099511627776}\n", {1, 21, "fixed.batch_size", "outside the allowed range"});
+  expect_refused("grid:\n  batch_size: [1000, 9223372036854775807]\n",
+                 {2, 22, "grid.batch_size[1]", "9223372036854775807 is outside the allowed range [1, 1000000000]"});
+  expect_refused("fixed: {environments: 1000000}\n", {1, 23, "fixed.environments", "outside the allowed range [1, 100000]"});
+  expect_refused("fixed: {dim: 4096}\n", {1, 14, "fixed.dim", "4096 is outside the allowed range [1, 1024]"});
+  expect_refused("replicates: 9223372036854775807\n", {1, 1, "replicates", "exceeds the limit of 1000000"});
+  expect_refused("replicates: 4611686018427387904\ngrid:\n  noise: [0, 1, 2, 3]\n",
+                 {2, 1, "grid", "= 9223372036854775807 or more runs exceeds the limit"});
 }
 
 TEST(SweepSpec, TrajectoryLimitCountsTheRecordsTheSimulatorKeeps) {
@@ -442,6 +462,74 @@ TEST(SweepSpec, CountsTrajectoriesPerCombinationOfStepsAndRecordEvery) {
                  {1, 1, "grid", "100110500 trajectory points"});
 }
 
+// --- memory ---
+
+// dim 1024 with 100000 environments holds 100000 target matrices of 8 MiB each (and the exact sampler's
+// weights): far beyond a quarter of any machine this runs on.
+TEST(SweepSpec, RefusesARunThatWouldNotFitInMemoryAtTheDominantKey) {
+  science::Params params;
+  params.dim = 1024;
+  params.environments = 100000;
+  const auto estimate = science::format_bytes(science::estimate_run_memory(params).bytes);
+  expect_refused("fixed:\n  dim: 1024\n  environments: 100000\n",
+                 {3, 3, "fixed.environments",
+                  fmt::format("one run would need about {} of memory, mostly for the environments; a run may take at "
+                              "most {} (a quarter of this machine's memory)",
+                              estimate, science::format_bytes(science::run_memory_limit()))});
+}
+
+TEST(SweepSpec, ChecksTheMemoryOfEveryCombinationOfTheAxesInvolved) {
+  // Only dim 1024 with 100000 environments is too large; the message names the first such combination.
+  expect_refused("fixed: {sampler: materialized}\ngrid:\n  dim: [4, 1024]\n  algorithm: [hetero, pooled_gd]\n"
+                 "  environments: [2, 100000]\n  noise: [0, 1]\n",
+                 {5, 3, "grid.environments", "(at dim = 1024, algorithm = hetero, environments = 100000)"});
+  // The exact sampler's weights grow as K^2: 100000 environments need 149 GiB even at d = 4.
+  expect_refused("fixed: {dim: 4}\ngrid:\n  sampler: [materialized, exact]\n  environments: [2, 100000]\n",
+                 {4, 3, "grid.environments", "(at sampler = exact, environments = 100000)"});
+  EXPECT_NO_THROW(parse_spec("fixed: {dim: 4, sampler: materialized}\ngrid:\n  environments: [2, 100000]\n", "t.yaml"));
+}
+
+// --- values given as text (command-line flags) ---
+
+TEST(ParseParameterText, ReadsAsASpecScalarDoes) {
+  EXPECT_EQ(parse_parameter_text(*science::find_parameter("batch_size"), "1e3", "--batch-size"),
+            science::ParamValue{std::int64_t{1000}});
+  EXPECT_EQ(parse_parameter_text(*science::find_parameter("step_size"), "0.05", "--step-size"), science::ParamValue{0.05});
+  EXPECT_EQ(parse_parameter_text(*science::find_parameter("algorithm"), "pooled", "--algorithm"),
+            science::ParamValue{std::string("pooled")});
+}
+
+TEST(ParseParameterText, RefusesWithTheSpecsMessages) {
+  const auto reason = [](std::string_view name, const std::string& text) {
+    try {
+      parse_parameter_text(*science::find_parameter(name), text, "--flag");
+    } catch (const SpecError& e) {
+      EXPECT_EQ(e.file(), "--flag");
+      return e.reason();
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(reason("step_size", "-0.5"), "-0.5 is outside the allowed range (0, inf]");
+  EXPECT_EQ(reason("dim", "4096"), "4096 is outside the allowed range [1, 1024]");
+  EXPECT_EQ(reason("dim", "2.5"), "2.5 is not an integer");
+  EXPECT_EQ(reason("dim", " 20"), "expected an integer, got the string \" 20\"");
+  EXPECT_EQ(reason("noise", ".nan"), ".nan is not a number");
+  EXPECT_EQ(reason("noise", "fast"), "expected a number, got the string \"fast\"");
+  EXPECT_EQ(reason("noise", "[1, 2]"), "expected a number, got the string \"[1, 2]\"");
+  EXPECT_THAT(reason("algorithm", "hetro"), HasSubstr("did you mean 'hetero'?"));
+  EXPECT_EQ(reason("batch_size", "9223372036854775808"), "9223372036854775808 does not fit in a 64-bit integer");
+}
+
+TEST(ParseSeedText, ReadsTheWholeUnsigned64BitRangeAndNothingElse) {
+  EXPECT_EQ(parse_seed_text("0", "--seed"), 0u);
+  EXPECT_EQ(parse_seed_text("18446744073709551615", "--seed"), std::numeric_limits<std::uint64_t>::max());
+  EXPECT_THROW(parse_seed_text("-1", "--seed"), SpecError);
+  EXPECT_THROW(parse_seed_text("18446744073709551616", "--seed"), SpecError);
+  EXPECT_THROW(parse_seed_text("seven", "--seed"), SpecError);
+  EXPECT_THROW(parse_seed_text("1.5", "--seed"), SpecError);
+  EXPECT_THROW(parse_seed_text("", "--seed"), SpecError);
+}
+
 // --- load_spec and the error text ---
 
 TEST(SpecError, FormatsFileLineColumnKeyAndReason) {
@@ -449,7 +537,7 @@ TEST(SpecError, FormatsFileLineColumnKeyAndReason) {
     parse_spec("fixed:\n  dim: 0\n", "sweeps/a.yaml");
     ADD_FAILURE() << "accepted";
   } catch (const SpecError& e) {
-    EXPECT_STREQ(e.what(), "sweeps/a.yaml:2:8: fixed.dim: 0 is outside the allowed range [1, 4096]");
+    EXPECT_STREQ(e.what(), "sweeps/a.yaml:2:8: fixed.dim: 0 is outside the allowed range [1, 1024]");
   }
 }
 
@@ -482,6 +570,52 @@ TEST(LoadSpec, RefusesADirectoryWithTheOsReason) {
     EXPECT_EQ(e.line(), 0);
     EXPECT_THAT(e.reason(), HasSubstr("Is a directory"));
   }
+}
+
+// A scratch directory for files load_spec must refuse.
+class LoadSpecFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / fmt::format("hetsweep-spec-test-{}", ::getpid());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+std::string refusal_of(const std::filesystem::path& path) {
+  try {
+    load_spec(path);
+  } catch (const SpecError& e) {
+    EXPECT_EQ(e.file(), path.string());
+    EXPECT_EQ(e.line(), 0);
+    return e.reason();
+  }
+  return "accepted";
+}
+
+TEST(LoadSpec, RefusesDevicesThatNeverEnd) {
+  EXPECT_EQ(refusal_of("/dev/zero"), "the spec must be a regular file, but this is a character device");
+  EXPECT_EQ(refusal_of("/dev/urandom"), "the spec must be a regular file, but this is a character device");
+}
+
+TEST_F(LoadSpecFiles, RefusesAFifoWithoutWaitingForAWriter) {
+  const auto fifo = dir_ / "spec.yaml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(refusal_of(fifo), "the spec must be a regular file, but this is a FIFO");
+}
+
+TEST_F(LoadSpecFiles, ReadsUpToOneMebibyteAndRefusesMore) {
+  const auto path = dir_ / "big.yaml";
+  const std::string spec = "seed: 3\n";
+  const auto write = [&](std::size_t size) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << spec << std::string(size - spec.size() - 1, '#') << '\n';  // one long comment line
+  };
+  write(static_cast<std::size_t>(max_spec_bytes));
+  EXPECT_EQ(load_spec(path).seed, 3u);
+  write(static_cast<std::size_t>(max_spec_bytes) + 1);
+  EXPECT_EQ(refusal_of(path), "the spec is 1048577 bytes, more than the limit of 1048576 bytes (1 MiB)");
 }
 
 // --- fingerprint ---
