@@ -17,6 +17,7 @@
 #include "store/file_system.hpp"
 #include "store/h5.hpp"
 #include "store/layout.hpp"
+#include "store/row_check.hpp"
 
 namespace hetsweep::store {
 namespace {
@@ -30,8 +31,11 @@ constexpr std::size_t metric_count = layout::metric_count;
 
 // Chunking and caching, sized for the writer's pattern: rows finish roughly in order and are written in
 // batches at flush(), so the chunks around the current rows stay in the cache until they are complete.
-constexpr hsize_t runs_chunk_rows = 256;
-constexpr hsize_t per_run_chunk = 4096;  // /run, /trajectories/run and the per-run coordinates
+// Chunks of the datasets with one entry per run are written whole at creation: a small sweep gets smaller ones,
+// down to the minimum, so that its file stays small.
+constexpr hsize_t min_per_run_chunk = 64;
+constexpr hsize_t runs_chunk_rows = 256;  // /runs
+constexpr hsize_t per_run_chunk = 4096;   // /run, /trajectories/run and the per-run coordinates
 constexpr hsize_t steps_chunk = 1024;
 constexpr hsize_t trajectory_chunk_values = 8 * 1024;  // 64 KiB chunks
 constexpr std::size_t runs_cache_bytes = std::size_t{8} << 20;
@@ -105,14 +109,6 @@ void for_each_row(const h5::Dataset& runs, const layout::RowLayout& rows, Visit&
             results[i]);
     }
   }
-}
-
-std::vector<std::uint64_t> read_keys(const h5::Dataset& runs) {
-  auto key_only = h5::Datatype::compound(sizeof(std::uint64_t));
-  key_only.insert("key", 0, H5T_NATIVE_UINT64);
-  std::vector<std::uint64_t> keys(runs.dims().at(0));
-  runs.read_all(key_only.id(), keys.data());
-  return keys;
 }
 
 std::vector<std::int64_t> read_steps(const h5::Dataset& steps) {
@@ -235,7 +231,7 @@ void write_root_attributes(const h5::File& file, const spec::SweepSpec& spec) {
 
 // A dataset of `n_rows` values, one per run, extensible with the rows.
 h5::Dataset create_per_run(const h5::File& file, const std::string& path, hid_t type, hsize_t n_rows) {
-  auto layout = chunked({per_run_chunk});
+  auto layout = chunked({std::clamp(n_rows, min_per_run_chunk, per_run_chunk)});
   // HDF5 refuses a filter that is not optional on variable-length data: string coordinates go unchecksummed
   // (they repeat what /runs holds).
   layout.fletcher32 = h5::check(H5Tis_variable_str(type), "H5Tis_variable_str", path) == 0;
@@ -258,7 +254,7 @@ void create_runs(const h5::File& file, const layout::RowLayout& rows, hsize_t n_
   const auto run = create_run_scale(file, layout::run_path, n_rows);
   auto runs = h5::Dataset::create(file, layout::runs_path, type.id(),
                                   h5::Dataspace::simple(std::array{n_rows}, std::array{H5S_UNLIMITED}),
-                                  chunked({runs_chunk_rows}, runs_cache_bytes));
+                                  chunked({std::clamp(n_rows, min_per_run_chunk, runs_chunk_rows)}, runs_cache_bytes));
   runs.attach_scale(run, 0);
   write_long_name(file, layout::runs_path,
                   "one row per run: parameters, replicate, seed, status and final metrics", false);
@@ -470,7 +466,12 @@ StoredSweep read_stored(const fs::path& path) {
   }
   try {
     StoredSweep stored{stored_spec(path, file), {}, {}};
-    stored.keys = read_keys(h5::Dataset::open(file, layout::runs_path));
+    RowCheck check(path, stored.spec);
+    for_each_row(h5::Dataset::open(file, layout::runs_path), layout::RowLayout(),
+                 [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
+                   check.point_of(row, identity, result);
+                   stored.keys.push_back(identity.key);
+                 });
     stored.steps = read_steps(h5::Dataset::open(file, layout::steps_path));
     file.close();
     return stored;
@@ -716,11 +717,10 @@ void ResultsWriter::Impl::start_writing() {
   const auto n_rows = static_cast<std::size_t>(runs.dims().at(0));
   status.resize(n_rows);
   cell.resize(n_rows);
+  RowCheck check(path, spec);
   for_each_row(runs, rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
-    const auto coords = cube_index.coords(identity.params, identity.replicate);
-    if (!coords) throw ResultsFileError(path, fmt::format("row {} does not lie on the spec's axes", row));
+    cell[static_cast<std::size_t>(row)] = check.point_of(row, identity, result);
     status[static_cast<std::size_t>(row)] = static_cast<RowStatus>(result.status);
-    cell[static_cast<std::size_t>(row)] = cube_index.cell(*coords, identity.replicate);
   });
 }
 
@@ -886,12 +886,14 @@ ResultsWriter::~ResultsWriter() {
 }
 
 std::vector<PendingRun> ResultsWriter::pending() const {
+  // From the spec, never from the file: a row's cell is its grid point (checked when the file was opened).
+  const spec::Grid grid(impl_->spec);
   std::vector<PendingRun> runs;
-  for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult&) {
-    if (impl_->status[static_cast<std::size_t>(row)] == RowStatus::pending) {
-      runs.push_back({row, identity.params, identity.seed});
-    }
-  });
+  for (std::size_t row = 0; row < impl_->status.size(); ++row) {
+    if (impl_->status[row] != RowStatus::pending) continue;
+    auto point = grid.point(impl_->cell[row]);
+    runs.push_back({static_cast<std::int64_t>(row), std::move(point.params), point.seed});
+  }
   return runs;
 }
 
@@ -929,6 +931,10 @@ ResultsReader::ResultsReader(const fs::path& path) : impl_(std::make_unique<Impl
     impl_->spec = stored_spec(path, impl_->file);
     impl_->rows = layout::RowLayout(stored_format(path, impl_->file));
     impl_->runs = h5::Dataset::open(impl_->file, layout::runs_path);
+    RowCheck check(path, impl_->spec);
+    for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
+      check.point_of(row, identity, result);
+    });
   } catch (const h5::Error& e) {
     throw ResultsFileError(path, fmt::format("is damaged: {}", e.what()));
   }
@@ -940,17 +946,14 @@ const spec::SweepSpec& ResultsReader::spec() const { return impl_->spec; }
 
 std::vector<RowSummary> ResultsReader::rows() const {
   impl_->runs.refresh();
-  const layout::CubeIndex cube(impl_->spec);
+  const spec::Grid grid(impl_->spec);
+  RowCheck check(impl_->path, impl_->spec);
   std::vector<RowSummary> summaries;
   for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
-    auto coords = cube.coords(identity.params, identity.replicate);
-    if (!coords) {
-      throw ResultsFileError(impl_->path, fmt::format("row {} does not lie on the stored spec's axes", row));
-    }
     RowSummary summary;
     summary.row = row;
     summary.key = identity.key;
-    summary.coords = std::move(*coords);
+    summary.coords = grid.point(check.point_of(row, identity, result)).coords;
     summary.replicate = identity.replicate;
     summary.status = static_cast<RowStatus>(result.status);
     summary.steps_done = result.steps_done;
@@ -975,7 +978,9 @@ std::vector<ResultsReader::FinishedRun> ResultsReader::finished_runs() const {
   std::vector<FinishedRun> finished;
   std::vector<std::vector<double>> values(metric_count);  // one trajectory row per metric
   const hsize_t columns = steps.size();
+  RowCheck check(impl_->path, impl_->spec);
   for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
+    check.point_of(row, identity, result);
     const auto status = static_cast<RowStatus>(result.status);
     if (status == RowStatus::pending) return;
     FinishedRun run;
