@@ -53,7 +53,8 @@ std::int64_t RowCheck::point_of(std::int64_t row, const layout::RowIdentity& ide
     }
   }
   if (identity.key != point.key) {
-    refuse(row, "key", fmt::format("{:016x} is not the key of the row's parameters ({:016x})", identity.key, point.key));
+    refuse(row, "key",
+           fmt::format("{:016x} is not the key of the row's parameters ({:016x})", identity.key, point.key));
   }
   if (identity.seed != point.seed) {
     refuse(row, "seed", fmt::format("{} is not the seed of the row's key ({})", identity.seed, point.seed));

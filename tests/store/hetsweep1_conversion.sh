@@ -17,8 +17,8 @@ grep -Eq '^overall +pending +4 +done +6 +diverged +6 +failed +0' "$workdir/statu
 code=0
 "$hetsweep" run "$spec" -o "$old" 2>"$workdir/refusal.txt" || code=$?
 ((code == 2)) || fail "run on a hetsweep-1 file exits $code, not 2"
-grep -qF "$old: is a hetsweep-1 file; convert it with \`hetsweep merge NEW.h5 OLD.h5\` (writes hetsweep-2), then resume NEW.h5" \
-  "$workdir/refusal.txt" || fail "refusal message: $(cat "$workdir/refusal.txt")"
+message="$old: is a hetsweep-1 file; convert it with \`hetsweep merge NEW.h5 OLD.h5\` (writes hetsweep-2), then"
+grep -qF "$message resume NEW.h5" "$workdir/refusal.txt" || fail "refusal message: $(cat "$workdir/refusal.txt")"
 cmp -s "$fixture" "$old" || fail "the refused hetsweep-1 file changed"
 
 "$hetsweep" merge "$new" "$old" 2>/dev/null || fail "merge exits $?"
