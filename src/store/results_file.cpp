@@ -523,7 +523,7 @@ void grow_file(const fs::path& path, const fs::path& copy, const spec::SweepSpec
   runs.set_extent(std::array{total_rows});
   std::vector<std::string> per_run{layout::run_path, layout::trajectory_run_path};
   for (const auto& name : run_coordinate_names(spec)) per_run.push_back(layout::trajectory_path(name));
-  for (const auto& path : per_run) h5::Dataset::open(file, path).set_extent(std::array{total_rows});
+  for (const auto& object : per_run) h5::Dataset::open(file, object).set_extent(std::array{total_rows});
   write_new_rows(file, rows, spec, new_points, static_cast<std::int64_t>(old_rows));
 
   const bool steps_appended = std::equal(stored.steps.begin(), stored.steps.end(), steps.begin());
