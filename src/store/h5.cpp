@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <hdf5_hl.h>
 
+#include <array>
 #include <cstdlib>
 #include <memory>
 
@@ -149,6 +150,12 @@ Datatype Datatype::variable_string() {
   return type;
 }
 
+Datatype Datatype::char_array(std::size_t size) {
+  const auto character = fixed_string(1);
+  const std::array<hsize_t, 1> dims{size};
+  return Datatype(check(H5Tarray_create2(character.id(), 1, dims.data()), "H5Tarray_create2", "a char array type"));
+}
+
 Datatype Datatype::int8_enum(std::span<const std::string_view> names) {
   Datatype type(check(H5Tenum_create(H5T_NATIVE_INT8), "H5Tenum_create", "an enum type"));
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -244,6 +251,11 @@ void hard_link(const File& file, const std::string& target, const std::string& l
         file.where(link));
 }
 
+void commit_datatype(const File& file, const std::string& path, const Datatype& type) {
+  check(H5Tcommit2(file.id(), path.c_str(), type.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "H5Tcommit2",
+        file.where(path));
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 Dataset Dataset::create(const File& file, const std::string& path, hid_t type, const Dataspace& space,
@@ -252,6 +264,7 @@ Dataset Dataset::create(const File& file, const std::string& path, hid_t type, c
   PropertyList dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", where));
   if (!layout.chunk.empty()) {
     check(H5Pset_chunk(dcpl.id(), static_cast<int>(layout.chunk.size()), layout.chunk.data()), "H5Pset_chunk", where);
+    if (layout.fletcher32) check(H5Pset_fletcher32(dcpl.id()), "H5Pset_fletcher32", where);
   }
   if (layout.fill) {
     check(H5Pset_fill_value(dcpl.id(), H5T_NATIVE_DOUBLE, &*layout.fill), "H5Pset_fill_value", where);
@@ -333,6 +346,19 @@ void write_string_attribute(const File& file, const std::string& object, const s
                             "H5Acreate_by_name", where));
   const char* text = value.c_str();
   check(H5Awrite(attribute.id(), type.id(), &text), "H5Awrite", where);
+}
+
+void write_int8_attribute(const File& file, const std::string& object, const std::string& name,
+                          std::span<const std::int8_t> values) {
+  const auto where = fmt::format("{} attribute {}", file.where(object), name);
+  if (check(H5Aexists_by_name(file.id(), object.c_str(), name.c_str(), H5P_DEFAULT), "H5Aexists_by_name", where) > 0) {
+    check(H5Adelete_by_name(file.id(), object.c_str(), name.c_str(), H5P_DEFAULT), "H5Adelete_by_name", where);
+  }
+  const auto space = Dataspace::simple(std::array<hsize_t, 1>{values.size()});
+  Attribute attribute(check(H5Acreate_by_name(file.id(), object.c_str(), name.c_str(), H5T_STD_I8LE, space.id(),
+                                              H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                            "H5Acreate_by_name", where));
+  check(H5Awrite(attribute.id(), H5T_NATIVE_INT8, values.data()), "H5Awrite", where);
 }
 
 std::optional<std::string> read_string_attribute(const File& file, const std::string& object, const std::string& name) {

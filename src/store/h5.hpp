@@ -112,6 +112,9 @@ class Datatype : public Handle<H5Tclose> {
   static Datatype fixed_string(std::size_t size);
   // A variable-length UTF-8 string (char* in memory).
   static Datatype variable_string();
+  // An array of `size` one-byte strings, NUL-padded: the char array netCDF readers take for a fixed-length
+  // string (they misread an HDF5 fixed-length string inside a compound).
+  static Datatype char_array(std::size_t size);
   // An enumeration over int8 with `names[i]` = i.
   static Datatype int8_enum(std::span<const std::string_view> names);
   // An empty compound of `size` bytes; add members with insert().
@@ -158,7 +161,7 @@ class File : public Handle<H5Fclose> {
 };
 
 // ---------------------------------------------------------------------------------------------------------
-// Groups and links. `loc` is a file or group; `path` is relative to it or absolute.
+// Groups, links and named datatypes. `path` is absolute or relative to the root.
 
 Group create_group(const File& file, const std::string& path);
 Group open_group(const File& file, const std::string& path);
@@ -167,12 +170,16 @@ bool exists(const File& file, const std::string& path);
 void unlink(const File& file, const std::string& path);
 // A second name `link` for the object at `target`.
 void hard_link(const File& file, const std::string& target, const std::string& link);
+// Stores `type` in the file under `path` (a committed datatype); datasets created with `type` afterwards refer
+// to it by name.
+void commit_datatype(const File& file, const std::string& path, const Datatype& type);
 
 // ---------------------------------------------------------------------------------------------------------
 // Datasets.
 
 struct DatasetLayout {
   std::vector<hsize_t> chunk;               // empty: contiguous
+  bool fletcher32 = true;                   // chunked only: a checksum per chunk, so a damaged chunk fails to read
   std::optional<double> fill;               // for float64 datasets
   bool allocate_early = false;              // write the fill value at creation (contiguous under SWMR)
   std::size_t chunk_cache_bytes = 1 << 20;  // per open dataset
@@ -211,10 +218,13 @@ class Dataset : public Handle<H5Dclose> {
 };
 
 // ---------------------------------------------------------------------------------------------------------
-// Attributes, as strings: written variable-length UTF-8; read whether variable or fixed length.
+// Attributes. Strings are written variable-length UTF-8 and read whether variable or fixed length.
 
 void write_string_attribute(const File& file, const std::string& object, const std::string& name,
                             const std::string& value);
+// An int8 array attribute (replaced if it exists).
+void write_int8_attribute(const File& file, const std::string& object, const std::string& name,
+                          std::span<const std::int8_t> values);
 // nullopt when the object has no attribute `name`.
 std::optional<std::string> read_string_attribute(const File& file, const std::string& object, const std::string& name);
 

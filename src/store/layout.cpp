@@ -43,7 +43,27 @@ RowResult pending_result() {
   return r;
 }
 
-RowLayout::RowLayout() : status_type_(h5::Datatype::int8_enum(status_names)) {
+std::string_view metric_long_name(std::string_view metric) {
+  static const std::map<std::string_view, std::string_view> names{
+      {"true_signal", "invariant signal ||PXP||_F"},
+      {"spurious_signal", "spurious signal ||QXQ||_F"},
+      {"err_invariant", "distance to the invariant solution ||X - A*||_F"},
+      {"err_pooled", "distance to the pooled solution ||X - (A* + mean A^(e))||_F"},
+      {"loss", "minibatch loss at the record step (population loss for the _gd algorithms)"},
+  };
+  return names.at(metric);
+}
+
+std::string parameter_long_name(std::string_view parameter) {
+  const auto* param = science::find_parameter(parameter);
+  // A choice's help lists its names; a number's starts with what it is ("heterogeneity M: ...").
+  if (param->kind == science::ParamKind::choice) return std::string(param->name);
+  return std::string(param->help.substr(0, param->help.find_first_of(":;")));
+}
+
+RowLayout::RowLayout(Format format)
+    : status_type_(format == Format::hetsweep_1 ? h5::Datatype::int8_enum(status_names)
+                                               : h5::Datatype(h5::check(H5Tcopy(H5T_NATIVE_INT8), "H5Tcopy", "int8"))) {
   std::size_t offset = params_offset;
   for (const auto& spec : science::parameters()) {
     std::size_t size = 8;
@@ -66,15 +86,19 @@ RowLayout::RowLayout() : status_type_(h5::Datatype::int8_enum(status_names)) {
       const auto& field = params_[i];
       hid_t member = H5T_NATIVE_INT64;
       if (field.spec->kind == science::ParamKind::real) member = H5T_NATIVE_DOUBLE;
-      if (field.spec->kind == science::ParamKind::choice) member = string_types_[i].id();
+      if (field.spec->kind == science::ParamKind::choice) member = choice_types_[i].id();
       type.insert(std::string(field.spec->name), field.offset, member);
     }
     type.insert("replicate", replicate_offset, H5T_NATIVE_INT64);
     type.insert("seed", seed_offset, H5T_NATIVE_UINT64);
   };
   for (const auto& field : params_) {
-    string_types_.push_back(field.spec->kind == science::ParamKind::choice ? h5::Datatype::fixed_string(field.size)
-                                                                           : h5::Datatype());
+    h5::Datatype choice;
+    if (field.spec->kind == science::ParamKind::choice) {
+      choice = format == Format::hetsweep_1 ? h5::Datatype::fixed_string(field.size)
+                                            : h5::Datatype::char_array(field.size);
+    }
+    choice_types_.push_back(std::move(choice));
   }
   identity_type_ = h5::Datatype::compound(identity_size_);
   insert_identity(identity_type_);

@@ -1,6 +1,7 @@
 #pragma once
-// The shape of a `hetsweep-1` file that the writer and the reader share: object names, the /runs row type,
-// the trajectory columns and the cube coordinates of a row.
+// The shape of a results file that the writer and the reader share: object names, the /runs row type (of
+// format hetsweep-2, or of hetsweep-1 for reading old files), the trajectory columns, names and units, and the
+// cube coordinates of a row.
 
 #include <array>
 #include <cstddef>
@@ -21,19 +22,37 @@ namespace hetsweep::store::layout {
 
 inline constexpr std::size_t metric_count = science::metric_names.size();
 
+// The formats this version reads; it writes the last.
+enum class Format { hetsweep_1, hetsweep_2 };
+inline constexpr std::string_view format_v1_name = "hetsweep-1";
+inline constexpr std::string_view format_v2_name = "hetsweep-2";
+
+inline const std::string row_type_path = "/run_row";
+inline const std::string run_path = "/run";
 inline const std::string runs_path = "/runs";
 inline const std::string steps_path = "/trajectories/step";
+inline const std::string trajectory_run_path = "/trajectories/run";
+inline const std::string run_name = "run";
+inline const std::string step_name = "step";
 inline const std::string axes_group = "/axes";
 inline const std::string cube_group = "/cube";
 inline const std::string replicate_name = "replicate";
-std::string trajectory_path(std::string_view metric);
+std::string trajectory_path(std::string_view metric);  // also /trajectories/<axis>, a per-run coordinate
 std::string axis_path(std::string_view axis);
 std::string cube_scale_path(std::string_view axis);  // the axis values as a dimension scale inside /cube
 std::string cube_path(std::string_view metric);      // /cube/final_<metric>
 std::string final_field(std::string_view metric);    // final_<metric>
+inline const std::string cube_status_path = "/cube/status";
 
-// The names of the `status` enum, in value order (RowStatus).
+// The `long_name` attributes: what a metric measures; a numeric parameter's description up to its first colon
+// or semicolon, a choice parameter's name.
+std::string_view metric_long_name(std::string_view metric);
+std::string parameter_long_name(std::string_view parameter);
+
+// The names of the status values, in value order (RowStatus), and the flag attributes that document them.
 inline constexpr std::array<std::string_view, 4> status_names{"pending", "done", "diverged", "failed"};
+inline constexpr std::array<std::int8_t, 4> status_values{0, 1, 2, 3};
+inline constexpr std::string_view status_meanings = "pending done diverged failed";
 
 // The half of a /runs row that changes when a run finishes.
 struct RowResult {
@@ -56,10 +75,13 @@ struct RowIdentity {
 };
 
 // The /runs row type. A row in memory is the identity fields (laid out at run time from the parameter table)
-// followed by a RowResult; the file holds the same fields packed, in the format's column order.
+// followed by a RowResult; the file holds the same fields packed, in the format's column order. The memory
+// types follow the file's format, as HDF5 converts neither string to char array nor enum to integer:
+// hetsweep-2 stores choices as char arrays and the status as int8, hetsweep-1 as fixed-length strings and an
+// enum.
 class RowLayout {
  public:
-  RowLayout();
+  explicit RowLayout(Format format = Format::hetsweep_2);
   [[nodiscard]] std::size_t identity_size() const { return identity_size_; }
   [[nodiscard]] std::size_t row_size() const { return identity_size_ + sizeof(RowResult); }
   // Memory types: the identity fields alone (identity_size bytes), a RowResult alone, and a whole row.
@@ -75,12 +97,12 @@ class RowLayout {
   struct ParamField {
     const science::ParamSpec* spec;
     std::size_t offset;
-    std::size_t size;  // bytes of a choice's fixed-length string; 8 otherwise
+    std::size_t size;  // bytes of a choice's name (NUL-padded); 8 otherwise
   };
   std::vector<ParamField> params_;
   std::size_t identity_size_ = 0;
   h5::Datatype status_type_;
-  std::vector<h5::Datatype> string_types_;
+  std::vector<h5::Datatype> choice_types_;
   h5::Datatype identity_type_;
   h5::Datatype result_type_;
   h5::Datatype row_type_;

@@ -17,6 +17,7 @@
 #include "store/file_system.hpp"
 #include "store/h5.hpp"
 #include "store/layout.hpp"
+#include "store/row_check.hpp"
 
 namespace hetsweep::store {
 namespace {
@@ -30,7 +31,11 @@ constexpr std::size_t metric_count = layout::metric_count;
 
 // Chunking and caching, sized for the writer's pattern: rows finish roughly in order and are written in
 // batches at flush(), so the chunks around the current rows stay in the cache until they are complete.
-constexpr hsize_t runs_chunk_rows = 256;
+// Chunks of the datasets with one entry per run are written whole at creation: a small sweep gets smaller ones,
+// down to the minimum, so that its file stays small.
+constexpr hsize_t min_per_run_chunk = 64;
+constexpr hsize_t runs_chunk_rows = 256;  // /runs
+constexpr hsize_t per_run_chunk = 4096;   // /run, /trajectories/run and the per-run coordinates
 constexpr hsize_t steps_chunk = 1024;
 constexpr hsize_t trajectory_chunk_values = 8 * 1024;  // 64 KiB chunks
 constexpr std::size_t runs_cache_bytes = std::size_t{8} << 20;
@@ -106,43 +111,112 @@ void for_each_row(const h5::Dataset& runs, const layout::RowLayout& rows, Visit&
   }
 }
 
-std::vector<std::uint64_t> read_keys(const h5::Dataset& runs) {
-  auto key_only = h5::Datatype::compound(sizeof(std::uint64_t));
-  key_only.insert("key", 0, H5T_NATIVE_UINT64);
-  std::vector<std::uint64_t> keys(runs.dims().at(0));
-  runs.read_all(key_only.id(), keys.data());
-  return keys;
-}
-
 std::vector<std::int64_t> read_steps(const h5::Dataset& steps) {
   std::vector<std::int64_t> values(steps.dims().at(0));
   steps.read_all(H5T_NATIVE_INT64, values.data());
   return values;
 }
 
-// Writes grid points as new pending rows `first_row`, `first_row + 1`, ...
-void write_pending_rows(h5::Dataset& runs, const layout::RowLayout& rows, const spec::Grid& grid,
-                        std::span<const std::int64_t> grid_indices, std::int64_t first_row) {
+// The per-run coordinates of /trajectories: every grid axis, then the replicate.
+std::vector<std::string> run_coordinate_names(const spec::SweepSpec& spec) {
+  std::vector<std::string> names;
+  for (const auto& axis : spec.axes) names.push_back(axis.name);
+  names.push_back(layout::replicate_name);
+  return names;
+}
+
+// Writes `count` values of a one-dimensional dataset from `first` on.
+void write_block(h5::Dataset& dataset, hid_t mem_type, hsize_t first, hsize_t count, const void* data) {
+  auto file_space = dataset.space();
+  file_space.select_block(std::array{first}, std::array{count});
+  dataset.write(mem_type, h5::Dataspace::simple(std::array{count}), file_space, data);
+}
+
+// Writes grid points as new rows `first_row`, `first_row + 1`, ...: pending /runs rows, their row numbers in
+// /run and /trajectories/run, and their per-run coordinates. The datasets already have room for them.
+void write_new_rows(const h5::File& file, const layout::RowLayout& rows, const spec::SweepSpec& spec,
+                    std::span<const std::int64_t> grid_indices, std::int64_t first_row) {
+  const spec::Grid grid(spec);
+  auto runs = h5::Dataset::open(file, layout::runs_path, runs_cache_bytes);
+  std::array row_numbers{h5::Dataset::open(file, layout::run_path),
+                         h5::Dataset::open(file, layout::trajectory_run_path)};
+  std::vector<h5::Dataset> coordinates;
+  for (const auto& name : run_coordinate_names(spec)) {
+    coordinates.push_back(h5::Dataset::open(file, layout::trajectory_path(name)));
+  }
+  const auto string_type = h5::Datatype::variable_string();
   const auto pending = layout::pending_result();
+  std::vector<spec::RunPoint> points;
   std::vector<std::byte> buffer;
-  auto file_space = runs.space();
+  std::vector<std::int64_t> integers;
+  std::vector<double> reals;
+  std::vector<std::string> strings;
+  std::vector<const char*> string_pointers;
   for (std::size_t done = 0; done < grid_indices.size(); done += io_block_rows) {
     const std::size_t count = std::min<std::size_t>(io_block_rows, grid_indices.size() - done);
+    const auto first = static_cast<hsize_t>(first_row) + done;
+    points.clear();
+    for (std::size_t i = 0; i < count; ++i) points.push_back(grid.point(grid_indices[done + i]));
+
     buffer.assign(count * rows.row_size(), std::byte{0});
     for (std::size_t i = 0; i < count; ++i) {
-      const auto point = grid.point(grid_indices[done + i]);
+      const auto& point = points[i];
       std::byte* row = buffer.data() + i * rows.row_size();
-      rows.encode(
-          {first_row + static_cast<std::int64_t>(done + i), point.key, point.params, point.replicate, point.seed}, row);
+      rows.encode({static_cast<std::int64_t>(first + i), point.key, point.params, point.replicate, point.seed}, row);
       std::memcpy(row + rows.identity_size(), &pending, sizeof pending);
     }
-    file_space.select_block(std::array{static_cast<hsize_t>(first_row) + done}, std::array<hsize_t, 1>{count});
-    runs.write(rows.row_type(), h5::Dataspace::simple(std::array<hsize_t, 1>{count}), file_space, buffer.data());
+    write_block(runs, rows.row_type(), first, count, buffer.data());
+
+    integers.resize(count);
+    std::iota(integers.begin(), integers.end(), static_cast<std::int64_t>(first));
+    for (auto& dataset : row_numbers) write_block(dataset, H5T_NATIVE_INT64, first, count, integers.data());
+
+    for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+      const auto* param = science::find_parameter(spec.axes[a].name);
+      switch (param->kind) {
+        case science::ParamKind::integer:
+          for (std::size_t i = 0; i < count; ++i) integers[i] = std::get<std::int64_t>(param->get(points[i].params));
+          write_block(coordinates[a], H5T_NATIVE_INT64, first, count, integers.data());
+          break;
+        case science::ParamKind::real:
+          reals.resize(count);
+          for (std::size_t i = 0; i < count; ++i) reals[i] = std::get<double>(param->get(points[i].params));
+          write_block(coordinates[a], H5T_NATIVE_DOUBLE, first, count, reals.data());
+          break;
+        case science::ParamKind::choice:
+          strings.resize(count);
+          string_pointers.resize(count);
+          for (std::size_t i = 0; i < count; ++i) {
+            strings[i] = std::get<std::string>(param->get(points[i].params));
+            string_pointers[i] = strings[i].c_str();
+          }
+          write_block(coordinates[a], string_type.id(), first, count, string_pointers.data());
+          break;
+      }
+    }
+    for (std::size_t i = 0; i < count; ++i) integers[i] = points[i].replicate;
+    write_block(coordinates.back(), H5T_NATIVE_INT64, first, count, integers.data());
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Building the file's objects. All of them exist before SWMR writing starts.
+
+void write_long_name(const h5::File& file, const std::string& object, const std::string& long_name,
+                     bool dimensionless = true) {
+  h5::write_string_attribute(file, object, "long_name", long_name);
+  if (dimensionless) h5::write_string_attribute(file, object, "units", "1");
+}
+
+// The netCDF/CF way to say what the values of a status variable mean.
+void write_status_flags(const h5::File& file, const std::string& object, const std::string& prefix) {
+  h5::write_int8_attribute(file, object, prefix + "flag_values", layout::status_values);
+  h5::write_string_attribute(file, object, prefix + "flag_meanings", std::string(layout::status_meanings));
+}
+
+std::string coordinate_long_name(const std::string& name) {
+  return name == layout::replicate_name ? std::string("replicate") : layout::parameter_long_name(name);
+}
 
 void write_root_attributes(const h5::File& file, const spec::SweepSpec& spec) {
   h5::write_string_attribute(file, "/", "format", format_name);
@@ -155,34 +229,87 @@ void write_root_attributes(const h5::File& file, const spec::SweepSpec& spec) {
   h5::write_string_attribute(file, "/", "created", utc_now_iso8601());
 }
 
-h5::Dataset create_runs(const h5::File& file, const layout::RowLayout& rows, hsize_t n_rows) {
-  const auto type = rows.file_type();
-  return h5::Dataset::create(file, layout::runs_path, type.id(),
-                             h5::Dataspace::simple(std::array{n_rows}, std::array{H5S_UNLIMITED}),
-                             chunked({runs_chunk_rows}, runs_cache_bytes));
+// A dataset of `n_rows` values, one per run, extensible with the rows.
+h5::Dataset create_per_run(const h5::File& file, const std::string& path, hid_t type, hsize_t n_rows) {
+  auto layout = chunked({std::clamp(n_rows, min_per_run_chunk, per_run_chunk)});
+  // HDF5 refuses a filter that is not optional on variable-length data: string coordinates go unchecksummed
+  // (they repeat what /runs holds).
+  layout.fletcher32 = h5::check(H5Tis_variable_str(type), "H5Tis_variable_str", path) == 0;
+  return h5::Dataset::create(file, path, type, h5::Dataspace::simple(std::array{n_rows}, std::array{H5S_UNLIMITED}),
+                             layout);
 }
 
-void create_trajectories(const h5::File& file, hsize_t n_rows, std::span<const std::int64_t> steps) {
+// The row numbers 0..n-1 as the dimension scale `run` (their values come with the rows).
+h5::Dataset create_run_scale(const h5::File& file, const std::string& path, hsize_t n_rows) {
+  auto scale = create_per_run(file, path, H5T_STD_I64LE, n_rows);
+  scale.make_scale(layout::run_name);
+  write_long_name(file, path, "run: row of /runs");
+  return scale;
+}
+
+// /run_row, the row type committed by name, and /runs of that type along the scale /run.
+void create_runs(const h5::File& file, const layout::RowLayout& rows, hsize_t n_rows) {
+  const auto type = rows.file_type();
+  h5::commit_datatype(file, layout::row_type_path, type);
+  const auto run = create_run_scale(file, layout::run_path, n_rows);
+  auto runs = h5::Dataset::create(file, layout::runs_path, type.id(),
+                                  h5::Dataspace::simple(std::array{n_rows}, std::array{H5S_UNLIMITED}),
+                                  chunked({std::clamp(n_rows, min_per_run_chunk, runs_chunk_rows)}, runs_cache_bytes));
+  runs.attach_scale(run, 0);
+  write_long_name(file, layout::runs_path,
+                  "one row per run: parameters, replicate, seed, status and final metrics", false);
+  write_status_flags(file, layout::runs_path, "status_");
+}
+
+// /trajectories: the scales `step` and `run`, each run's axis values and replicate along `run` (which the
+// metrics name in their `coordinates` attribute), and the metrics [run, step].
+void create_trajectories(const h5::File& file, const spec::SweepSpec& spec, hsize_t n_rows,
+                         std::span<const std::int64_t> steps) {
   const hsize_t columns = steps.size();
   auto step = h5::Dataset::create(file, layout::steps_path, H5T_STD_I64LE,
                                   h5::Dataspace::simple(std::array{columns}, std::array{H5S_UNLIMITED}),
                                   chunked({steps_chunk}));
   step.write_all(H5T_NATIVE_INT64, steps.data());
-  step.make_scale("step");
+  step.make_scale(layout::step_name);
+  write_long_name(file, layout::steps_path, "SGD step");
+  const auto run = create_run_scale(file, layout::trajectory_run_path, n_rows);
+
+  const auto string_type = h5::Datatype::variable_string();
+  const auto coordinates = run_coordinate_names(spec);
+  for (const auto& name : coordinates) {
+    const auto* param = science::find_parameter(name);
+    hid_t type = H5T_STD_I64LE;
+    if (param != nullptr && param->kind == science::ParamKind::real) type = H5T_IEEE_F64LE;
+    if (param != nullptr && param->kind == science::ParamKind::choice) type = string_type.id();
+    const auto path = layout::trajectory_path(name);
+    auto values = create_per_run(file, path, type, n_rows);
+    values.attach_scale(run, 0);
+    write_long_name(file, path, coordinate_long_name(name));
+  }
+  const auto coordinates_attribute = fmt::format("{}", fmt::join(coordinates, " "));
   for (auto metric : science::metric_names) {
+    const auto path = layout::trajectory_path(metric);
     auto values = h5::Dataset::create(
-        file, layout::trajectory_path(metric), H5T_IEEE_F64LE,
+        file, path, H5T_IEEE_F64LE,
         h5::Dataspace::simple(std::array{n_rows, columns}, std::array{H5S_UNLIMITED, H5S_UNLIMITED}),
         chunked(trajectory_chunk(columns), trajectory_cache_bytes, nan));
+    values.attach_scale(run, 0);
     values.attach_scale(step, 1);
+    write_long_name(file, path, std::string(layout::metric_long_name(metric)));
+    h5::write_string_attribute(file, path, "coordinates", coordinates_attribute);
   }
 }
 
+// The cube's contents: the final metrics of done runs (NaN elsewhere) and every run's status, by cell.
+struct CubeValues {
+  std::array<std::vector<double>, metric_count> finals;
+  std::vector<std::int8_t> status;
+};
+
 // /axes/<name> holds each axis's values; /cube/<name> is a second link to the same dataset, a dimension
 // scale of the cube arrays, which netCDF readers (h5netcdf, xarray) want in the group they open.
-// `finals[m]` holds the cube of metric m, or is empty for all-NaN.
-void create_axes_and_cube(const h5::File& file, const spec::SweepSpec& spec,
-                          const std::array<std::vector<double>, metric_count>& finals) {
+// `values` empty: all NaN and pending.
+void create_axes_and_cube(const h5::File& file, const spec::SweepSpec& spec, const CubeValues& values_by_cell) {
   h5::create_group(file, layout::axes_group);
   h5::create_group(file, layout::cube_group);
   std::vector<h5::Dataset> scales;
@@ -215,6 +342,7 @@ void create_axes_and_cube(const h5::File& file, const spec::SweepSpec& spec,
     }
     h5::hard_link(file, path, layout::cube_scale_path(axis.name));
     values.make_scale(axis.name);
+    write_long_name(file, path, layout::parameter_long_name(axis.name));
     scales.push_back(std::move(values));
   }
   std::vector<std::int64_t> replicates(static_cast<std::size_t>(spec.replicates));
@@ -223,17 +351,27 @@ void create_axes_and_cube(const h5::File& file, const spec::SweepSpec& spec,
                                        h5::Dataspace::simple(std::array{static_cast<hsize_t>(spec.replicates)}));
   replicate.write_all(H5T_NATIVE_INT64, replicates.data());
   replicate.make_scale(layout::replicate_name);
+  write_long_name(file, layout::cube_scale_path(layout::replicate_name), "replicate");
   scales.push_back(std::move(replicate));
 
   const spec::Grid grid(spec);
   std::vector<hsize_t> shape;
   for (auto n : grid.shape()) shape.push_back(static_cast<hsize_t>(n));
   for (std::size_t m = 0; m < metric_count; ++m) {
-    auto cube = h5::Dataset::create(file, layout::cube_path(science::metric_names[m]), H5T_IEEE_F64LE,
-                                    h5::Dataspace::simple(shape), preallocated(nan));
-    if (!finals[m].empty()) cube.write_all(H5T_NATIVE_DOUBLE, finals[m].data());
+    const auto path = layout::cube_path(science::metric_names[m]);
+    auto cube = h5::Dataset::create(file, path, H5T_IEEE_F64LE, h5::Dataspace::simple(shape), preallocated(nan));
+    if (!values_by_cell.finals[m].empty()) cube.write_all(H5T_NATIVE_DOUBLE, values_by_cell.finals[m].data());
     for (std::size_t d = 0; d < scales.size(); ++d) cube.attach_scale(scales[d], static_cast<unsigned>(d));
+    write_long_name(file, path, fmt::format("final {}", layout::metric_long_name(science::metric_names[m])));
   }
+  h5::DatasetLayout status_layout;  // contiguous, allocated at creation as 0 (pending)
+  status_layout.allocate_early = true;
+  auto status = h5::Dataset::create(file, layout::cube_status_path, H5T_STD_I8LE, h5::Dataspace::simple(shape),
+                                    status_layout);
+  if (!values_by_cell.status.empty()) status.write_all(H5T_NATIVE_INT8, values_by_cell.status.data());
+  for (std::size_t d = 0; d < scales.size(); ++d) status.attach_scale(scales[d], static_cast<unsigned>(d));
+  write_long_name(file, layout::cube_status_path, "run status", false);
+  write_status_flags(file, layout::cube_status_path, "");
 }
 
 void build_new_file(const fs::path& path, const spec::SweepSpec& spec, const layout::RowLayout& rows) {
@@ -242,9 +380,9 @@ void build_new_file(const fs::path& path, const spec::SweepSpec& spec, const lay
   const spec::Grid grid(spec);
   std::vector<std::int64_t> all(static_cast<std::size_t>(grid.size()));
   std::iota(all.begin(), all.end(), std::int64_t{0});
-  auto runs = create_runs(file, rows, all.size());
-  write_pending_rows(runs, rows, grid, all, 0);
-  create_trajectories(file, all.size(), layout::record_step_union(spec));
+  create_runs(file, rows, all.size());
+  create_trajectories(file, spec, all.size(), layout::record_step_union(spec));
+  write_new_rows(file, rows, spec, all, 0);
   create_axes_and_cube(file, spec, {});
   // The datasets above are still open, so closing the file alone would defer their writes to the handles'
   // destructors, where a failure (a full disk) goes unseen: flush while failures still throw.
@@ -292,15 +430,20 @@ h5::File open_existing(const fs::path& path, h5::Access access, bool recover_aft
   }
 }
 
-// Checks that `file` is a hetsweep-1 results file and returns its spec, parsed.
-spec::SweepSpec stored_spec(const fs::path& path, const h5::File& file) {
+// Checks that `file` is a results file of a format this version reads, and returns the format.
+layout::Format stored_format(const fs::path& path, const h5::File& file) {
   const auto format = h5::read_string_attribute(file, "/", "format");
-  if (!format || *format != format_name) {
-    throw ResultsFileError(path,
-                           fmt::format("is not a hetsweep results file (its `format` attribute is {}, not {})",
-                                       format ? fmt::format("\"{}\"", *format) : std::string("missing"), format_name),
-                           true);
-  }
+  if (format && *format == layout::format_v2_name) return layout::Format::hetsweep_2;
+  if (format && *format == layout::format_v1_name) return layout::Format::hetsweep_1;
+  throw ResultsFileError(path,
+                         fmt::format("is not a hetsweep results file (its `format` attribute is {}, not {})",
+                                     format ? fmt::format("\"{}\"", *format) : std::string("missing"), format_name),
+                         true);
+}
+
+// Checks that `file` is a results file (stored_format) and returns its spec, parsed.
+spec::SweepSpec stored_spec(const fs::path& path, const h5::File& file) {
+  stored_format(path, file);
   const auto text = h5::read_string_attribute(file, "/", "spec");
   if (!text) throw ResultsFileError(path, "has no `spec` attribute: it is damaged");
   spec::SweepSpec spec;
@@ -316,9 +459,19 @@ spec::SweepSpec stored_spec(const fs::path& path, const h5::File& file) {
 StoredSweep read_stored(const fs::path& path) {
   // Read-only: what a killed writer left is recovered in memory only, the file is untouched.
   auto file = open_existing(path, h5::Access::read, true);
+  if (stored_format(path, file) == layout::Format::hetsweep_1) {
+    throw ResultsFileError(path,
+                           "is a hetsweep-1 file; convert it with `hetsweep merge NEW.h5 OLD.h5` (writes hetsweep-2), "
+                           "then resume NEW.h5");
+  }
   try {
     StoredSweep stored{stored_spec(path, file), {}, {}};
-    stored.keys = read_keys(h5::Dataset::open(file, layout::runs_path));
+    RowCheck check(path, stored.spec);
+    for_each_row(h5::Dataset::open(file, layout::runs_path), layout::RowLayout(),
+                 [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
+                   check.point_of(row, identity, result);
+                   stored.keys.push_back(identity.key);
+                 });
     stored.steps = read_steps(h5::Dataset::open(file, layout::steps_path));
     file.close();
     return stored;
@@ -356,8 +509,9 @@ void move_trajectory_columns(h5::Dataset& values, std::span<const std::int64_t> 
   }
 }
 
-// Brings `copy`, a copy of the file at `path`, up to `spec`: new grid points become pending rows, trajectories
-// grow to the new rows and steps, /axes and /cube are rebuilt for the new axes, the spec attribute is replaced.
+// Brings `copy`, a copy of the file at `path`, up to `spec`: new grid points become pending rows (with their row
+// numbers and per-run coordinates), trajectories grow to the new rows and steps, /axes and /cube are rebuilt
+// for the new axes, the spec attribute is replaced.
 void grow_file(const fs::path& path, const fs::path& copy, const spec::SweepSpec& spec, const layout::RowLayout& rows,
                const StoredSweep& stored, std::span<const std::int64_t> new_points,
                std::span<const std::int64_t> steps) {
@@ -367,7 +521,10 @@ void grow_file(const fs::path& path, const fs::path& copy, const spec::SweepSpec
 
   auto runs = h5::Dataset::open(file, layout::runs_path, runs_cache_bytes);
   runs.set_extent(std::array{total_rows});
-  write_pending_rows(runs, rows, spec::Grid(spec), new_points, static_cast<std::int64_t>(old_rows));
+  std::vector<std::string> per_run{layout::run_path, layout::trajectory_run_path};
+  for (const auto& name : run_coordinate_names(spec)) per_run.push_back(layout::trajectory_path(name));
+  for (const auto& object : per_run) h5::Dataset::open(file, object).set_extent(std::array{total_rows});
+  write_new_rows(file, rows, spec, new_points, static_cast<std::int64_t>(old_rows));
 
   const bool steps_appended = std::equal(stored.steps.begin(), stored.steps.end(), steps.begin());
   for (auto metric : science::metric_names) {
@@ -380,18 +537,21 @@ void grow_file(const fs::path& path, const fs::path& copy, const spec::SweepSpec
   step.write_all(H5T_NATIVE_INT64, steps.data());
 
   const layout::CubeIndex cube(spec);
-  std::array<std::vector<double>, metric_count> finals;
-  for (auto& f : finals) f.assign(static_cast<std::size_t>(cube.cells()), nan);
+  CubeValues values;
+  for (auto& f : values.finals) f.assign(static_cast<std::size_t>(cube.cells()), nan);
+  values.status.assign(static_cast<std::size_t>(cube.cells()), static_cast<std::int8_t>(RowStatus::pending));
   for_each_row(runs, rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
     if (result.status == static_cast<std::int8_t>(RowStatus::pending)) return;
     const auto coords = cube.coords(identity.params, identity.replicate);
     if (!coords) throw ResultsFileError(path, fmt::format("row {} does not lie on the spec's axes", row));
     const auto cell = static_cast<std::size_t>(cube.cell(*coords, identity.replicate));
-    for (std::size_t m = 0; m < metric_count; ++m) finals[m][cell] = result.finals[m];
+    values.status[cell] = result.status;
+    if (result.status != static_cast<std::int8_t>(RowStatus::done)) return;
+    for (std::size_t m = 0; m < metric_count; ++m) values.finals[m][cell] = result.finals[m];
   });
   h5::unlink(file, layout::axes_group);
   h5::unlink(file, layout::cube_group);
-  create_axes_and_cube(file, spec, finals);
+  create_axes_and_cube(file, spec, values);
   h5::write_string_attribute(file, "/", "spec", spec.text);
   file.close();
 }
@@ -437,6 +597,7 @@ struct ResultsWriter::Impl {
   h5::Dataset runs;
   std::array<h5::Dataset, metric_count> trajectories;
   std::array<h5::Dataset, metric_count> cube;
+  h5::Dataset cube_status;
   std::vector<std::int64_t> steps;  // the trajectory columns, sorted
   std::vector<RowStatus> status;    // per row, including buffered outcomes
   std::vector<std::int64_t> cell;   // per row, in the cube
@@ -551,15 +712,15 @@ void ResultsWriter::Impl::start_writing() {
         h5::Dataset::open(file, layout::trajectory_path(science::metric_names[m]), trajectory_cache_bytes);
     cube[m] = h5::Dataset::open(file, layout::cube_path(science::metric_names[m]));
   }
+  cube_status = h5::Dataset::open(file, layout::cube_status_path);
   steps = read_steps(h5::Dataset::open(file, layout::steps_path));
   const auto n_rows = static_cast<std::size_t>(runs.dims().at(0));
   status.resize(n_rows);
   cell.resize(n_rows);
+  RowCheck check(path, spec);
   for_each_row(runs, rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
-    const auto coords = cube_index.coords(identity.params, identity.replicate);
-    if (!coords) throw ResultsFileError(path, fmt::format("row {} does not lie on the spec's axes", row));
+    cell[static_cast<std::size_t>(row)] = check.point_of(row, identity, result);
     status[static_cast<std::size_t>(row)] = static_cast<RowStatus>(result.status);
-    cell[static_cast<std::size_t>(row)] = cube_index.cell(*coords, identity.replicate);
   });
 }
 
@@ -659,16 +820,24 @@ void ResultsWriter::Impl::flush() {
         rest /= shape[d];
       }
     }
+    // The cube shows the finals of done runs only; a diverged run's stay in /runs.
     auto cells_selected = cube[0].space();
     cells_selected.select_points(cells);
-    const auto finals_memory = h5::Dataspace::simple(std::array{count});
+    const auto cells_memory = h5::Dataspace::simple(std::array{count});
     std::vector<double> finals(count);
     for (std::size_t m = 0; m < metric_count; ++m) {
-      for (std::size_t i = 0; i < order.size(); ++i) finals[i] = buffered[order[i]].result.finals[m];
-      cube[m].write(H5T_NATIVE_DOUBLE, finals_memory, cells_selected, finals.data());
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        const auto& result = buffered[order[i]].result;
+        finals[i] = result.status == static_cast<std::int8_t>(RowStatus::done) ? result.finals[m] : nan;
+      }
+      cube[m].write(H5T_NATIVE_DOUBLE, cells_memory, cells_selected, finals.data());
     }
+    std::vector<std::int8_t> statuses;
+    for (auto i : order) statuses.push_back(buffered[i].result.status);
+    cube_status.write(H5T_NATIVE_INT8, cells_memory, cells_selected, statuses.data());
     for (auto& dataset : trajectories) dataset.flush();
     for (auto& dataset : cube) dataset.flush();
+    cube_status.flush();
 
     std::vector<RowResult> results;
     for (auto i : order) results.push_back(buffered[i].result);
@@ -698,6 +867,7 @@ void ResultsWriter::Impl::close() {
   runs = {};
   trajectories = {};
   cube = {};
+  cube_status = {};
   file.close();
   lock = {};
 }
@@ -716,12 +886,14 @@ ResultsWriter::~ResultsWriter() {
 }
 
 std::vector<PendingRun> ResultsWriter::pending() const {
+  // From the spec, never from the file: a row's cell is its grid point (checked when the file was opened).
+  const spec::Grid grid(impl_->spec);
   std::vector<PendingRun> runs;
-  for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult&) {
-    if (impl_->status[static_cast<std::size_t>(row)] == RowStatus::pending) {
-      runs.push_back({row, identity.params, identity.seed});
-    }
-  });
+  for (std::size_t row = 0; row < impl_->status.size(); ++row) {
+    if (impl_->status[row] != RowStatus::pending) continue;
+    auto point = grid.point(impl_->cell[row]);
+    runs.push_back({static_cast<std::int64_t>(row), std::move(point.params), point.seed});
+  }
   return runs;
 }
 
@@ -757,7 +929,12 @@ ResultsReader::ResultsReader(const fs::path& path) : impl_(std::make_unique<Impl
   }
   try {
     impl_->spec = stored_spec(path, impl_->file);
+    impl_->rows = layout::RowLayout(stored_format(path, impl_->file));
     impl_->runs = h5::Dataset::open(impl_->file, layout::runs_path);
+    RowCheck check(path, impl_->spec);
+    for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
+      check.point_of(row, identity, result);
+    });
   } catch (const h5::Error& e) {
     throw ResultsFileError(path, fmt::format("is damaged: {}", e.what()));
   }
@@ -769,17 +946,14 @@ const spec::SweepSpec& ResultsReader::spec() const { return impl_->spec; }
 
 std::vector<RowSummary> ResultsReader::rows() const {
   impl_->runs.refresh();
-  const layout::CubeIndex cube(impl_->spec);
+  const spec::Grid grid(impl_->spec);
+  RowCheck check(impl_->path, impl_->spec);
   std::vector<RowSummary> summaries;
   for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
-    auto coords = cube.coords(identity.params, identity.replicate);
-    if (!coords) {
-      throw ResultsFileError(impl_->path, fmt::format("row {} does not lie on the stored spec's axes", row));
-    }
     RowSummary summary;
     summary.row = row;
     summary.key = identity.key;
-    summary.coords = std::move(*coords);
+    summary.coords = grid.point(check.point_of(row, identity, result)).coords;
     summary.replicate = identity.replicate;
     summary.status = static_cast<RowStatus>(result.status);
     summary.steps_done = result.steps_done;
@@ -804,7 +978,9 @@ std::vector<ResultsReader::FinishedRun> ResultsReader::finished_runs() const {
   std::vector<FinishedRun> finished;
   std::vector<std::vector<double>> values(metric_count);  // one trajectory row per metric
   const hsize_t columns = steps.size();
+  RowCheck check(impl_->path, impl_->spec);
   for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
+    check.point_of(row, identity, result);
     const auto status = static_cast<RowStatus>(result.status);
     if (status == RowStatus::pending) return;
     FinishedRun run;

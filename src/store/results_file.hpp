@@ -1,6 +1,7 @@
 #pragma once
-// The results file (format `hetsweep-1`): one HDF5 file per sweep, written by the master alone and readable
-// by others while it is written (SWMR). See README "The results file".
+// The results file (format `hetsweep-2`): one HDF5 file per sweep, written by the master alone and readable
+// by others while it is written (SWMR). Readers also read hetsweep-1 files; writers refuse them. See README
+// "The results file".
 
 #include <cstdint>
 #include <filesystem>
@@ -17,9 +18,9 @@
 
 namespace hetsweep::store {
 
-inline constexpr const char* format_name = "hetsweep-1";
+inline constexpr const char* format_name = "hetsweep-2";
 
-// The `status` enum of a /runs row.
+// The `status` of a /runs row.
 enum class RowStatus : std::int8_t { pending = 0, done = 1, diverged = 2, failed = 3 };
 
 // A results file cannot be used as asked (another spec, another program's file, corrupt, unwritable).
@@ -60,10 +61,10 @@ enum class OpenMode {
 class ResultsWriter {
  public:
   // Creates or resumes the file at `path` for `spec` and starts SWMR writing. Throws ResultsFileError when
-  // the file exists but is not resumable with `spec`, or another ResultsWriter (any process) has it open; the
-  // file is then left untouched. A new file, or a resumed one whose grid grew, is built as a temporary file
-  // next to `path` and renamed over it when complete, so a crash meanwhile leaves the old state. A file whose
-  // writer was killed is taken over: whatever it flushed is kept.
+  // the file exists but is not resumable with `spec` (a hetsweep-1 file included), or another ResultsWriter
+  // (any process) has it open; the file is then left untouched. A new file, or a resumed one whose grid grew,
+  // is built as a temporary file next to `path` and renamed over it when complete, so a crash meanwhile leaves
+  // the old state. A file whose writer was killed is taken over: whatever it flushed is kept.
   ResultsWriter(const std::filesystem::path& path, const spec::SweepSpec& spec, OpenMode mode);
   ~ResultsWriter();
   ResultsWriter(const ResultsWriter&) = delete;
@@ -101,8 +102,9 @@ struct RowSummary {
 
 class ResultsReader {
  public:
-  // Opens read-only; works while a writer has the file open (SWMR). HDF5 1.10 locks files, so a reader must
-  // open after the writer: a writer cannot open a file that a reader already holds.
+  // Opens read-only, a hetsweep-2 or a hetsweep-1 file; works while a writer has the file open (SWMR). HDF5
+  // 1.10 locks files, so a reader must open after the writer: a writer cannot open a file that a reader
+  // already holds.
   explicit ResultsReader(const std::filesystem::path& path);
   ~ResultsReader();
   [[nodiscard]] const spec::SweepSpec& spec() const;

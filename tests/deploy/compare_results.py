@@ -11,7 +11,9 @@
       Print the number of /runs rows that are done or diverged (0 while the file cannot be read yet).
 
 /runs may be a compound dataset or a group of one dataset per column; either way its `status` column holds
-the RowStatus enum of src/store/results_file.hpp (pending 0, done 1, diverged 2, failed 3).
+the RowStatus values of src/store/results_file.hpp (pending 0, done 1, diverged 2, failed 3): int8 in format
+hetsweep-2, an HDF5 enum in hetsweep-1. Variable-length strings (the per-run coordinates of /trajectories)
+compare by value.
 """
 
 import argparse

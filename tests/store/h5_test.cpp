@@ -9,6 +9,8 @@
 #include <cmath>
 #include <csignal>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include "store_test_support.hpp"
 
@@ -154,6 +156,48 @@ TEST(Dataset, AttachesDimensionScales) {
   values.attach_scale(axis, 0);
   EXPECT_GT(check(H5DSis_scale(axis.id()), "H5DSis_scale", "test"), 0);
   EXPECT_GT(check(H5DSis_attached(values.id(), axis.id(), 0), "H5DSis_attached", "test"), 0);
+}
+
+TEST(Dataset, ChunkedDataFailsToReadOnceAByteOfItIsFlipped) {
+  ScratchDirectory dir;
+  const auto path = dir / "a.h5";
+  std::array<double, 64> data{};
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = 1000.0 + static_cast<double>(i);
+  {
+    auto file = File::create(path);
+    DatasetLayout layout;
+    layout.chunk = {64};
+    Dataset::create(file, "/values", H5T_IEEE_F64LE, Dataspace::simple(std::array<hsize_t, 1>{64}), layout)
+        .write_all(H5T_NATIVE_DOUBLE, data.data());
+    file.close();
+  }
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto at = bytes.find(std::string(reinterpret_cast<const char*>(&data[10]), sizeof(double)));
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 3] = static_cast<char>(bytes[at + 3] ^ 0x10);  // 1010 becomes another number
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+
+  const auto file = File::open(path, Access::read);
+  try {
+    Dataset::open(file, "/values").read_all(H5T_NATIVE_DOUBLE, data.data());
+    FAIL() << "read a chunk whose data changed";
+  } catch (const Error& e) {
+    EXPECT_TRUE(e.mentions("filter")) << e.what();
+  }
+}
+
+TEST(Datatype, CharArrayIsAnArrayOfOneByteStrings) {
+  const auto type = Datatype::char_array(9);
+  EXPECT_EQ(H5Tget_class(type.id()), H5T_ARRAY);
+  EXPECT_EQ(type.size(), 9U);
+  const Datatype character(check(H5Tget_super(type.id()), "H5Tget_super", "test"));
+  EXPECT_EQ(H5Tget_class(character.id()), H5T_STRING);
+  EXPECT_EQ(character.size(), 1U);
+  EXPECT_EQ(H5Tget_strpad(character.id()), H5T_STR_NULLPAD);
 }
 
 TEST(Group, LinksAndUnlinks) {

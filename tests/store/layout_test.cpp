@@ -69,6 +69,31 @@ TEST(RowLayout, FileTypeHasTheFormatsColumnsInOrder) {
   EXPECT_EQ(names, expected);
 }
 
+// The class of member `name` of a compound type, and for an array its base type's class.
+std::pair<H5T_class_t, H5T_class_t> member_class(hid_t compound, const char* name) {
+  const int index = h5::check(H5Tget_member_index(compound, name), "H5Tget_member_index", name);
+  const h5::Datatype member(
+      h5::check(H5Tget_member_type(compound, static_cast<unsigned>(index)), "H5Tget_member_type", name));
+  const auto outer = H5Tget_class(member.id());
+  if (outer != H5T_ARRAY) return {outer, H5T_NO_CLASS};
+  const h5::Datatype base(h5::check(H5Tget_super(member.id()), "H5Tget_super", name));
+  return {outer, H5Tget_class(base.id())};
+}
+
+TEST(RowLayout, StoresChoicesAsCharArraysAndStatusAsInt8InHetsweep2) {
+  const RowLayout layout(Format::hetsweep_2);
+  const auto type = layout.file_type();
+  EXPECT_EQ(member_class(type.id(), "algorithm"), std::make_pair(H5T_ARRAY, H5T_STRING));
+  EXPECT_EQ(member_class(type.id(), "status"), std::make_pair(H5T_INTEGER, H5T_NO_CLASS));
+  EXPECT_EQ(member_class(layout.result_type(), "status"), std::make_pair(H5T_INTEGER, H5T_NO_CLASS));
+}
+
+TEST(RowLayout, ReadsHetsweep1ChoicesAsStringsAndStatusAsAnEnum) {
+  const RowLayout layout(Format::hetsweep_1);
+  EXPECT_EQ(member_class(layout.identity_type(), "algorithm"), std::make_pair(H5T_STRING, H5T_NO_CLASS));
+  EXPECT_EQ(member_class(layout.result_type(), "status"), std::make_pair(H5T_ENUM, H5T_NO_CLASS));
+}
+
 TEST(CubeIndex, PlacesEveryGridPointAtItsOwnIndex) {
   const auto spec = parse(small_spec_text);
   const spec::Grid grid(spec);

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <numeric>
 #include <set>
 
 #include "spec/grid.hpp"
@@ -69,6 +70,21 @@ std::vector<std::byte> read_runs_bytes(const fs::path& path, std::size_t& row_si
   std::vector<std::byte> bytes(runs.dims().at(0) * row_size);
   runs.read_all(type.id(), bytes.data());
   return bytes;
+}
+
+// A dataset of variable-length strings.
+std::vector<std::string> read_strings(const fs::path& path, const std::string& object) {
+  const auto file = h5::File::open(path, h5::Access::read);
+  const auto dataset = h5::Dataset::open(file, object);
+  std::vector<char*> pointers(dataset.dims().at(0));
+  const auto type = h5::Datatype::variable_string();
+  dataset.read_all(type.id(), pointers.data());
+  std::vector<std::string> values;
+  for (char* p : pointers) {
+    values.emplace_back(p);
+    H5free_memory(p);
+  }
+  return values;
 }
 
 std::string attribute(const fs::path& path, const std::string& name) {
@@ -141,7 +157,7 @@ TEST(ResultsWriter, WritesTheFormatsRootAttributes) {
   ScratchDirectory dir;
   const auto spec = parse(small_spec_text);
   ResultsWriter(dir / "out.h5", spec, OpenMode::create_or_resume).close();
-  EXPECT_EQ(attribute(dir / "out.h5", "format"), "hetsweep-1");
+  EXPECT_EQ(attribute(dir / "out.h5", "format"), "hetsweep-2");
   EXPECT_EQ(attribute(dir / "out.h5", "spec"), small_spec_text);
   EXPECT_EQ(attribute(dir / "out.h5", "fingerprint"), spec::fingerprint(spec));
   EXPECT_FALSE(attribute(dir / "out.h5", "hetsweep_version").empty());
@@ -230,6 +246,30 @@ TEST(ResultsWriter, LeavesTheTrajectoryOfADivergedRunNaNAfterItStopped) {
   EXPECT_TRUE(std::isnan(values.at(3, 3)));
   EXPECT_TRUE(std::isnan(values.at(3, 4)));
   for (std::size_t c = 0; c < 5; ++c) EXPECT_TRUE(std::isnan(values.at(5, c)));
+}
+
+TEST(ResultsWriter, WritesTheCubeFinalsOfDoneRunsOnlyAndEveryRunsStatus) {
+  ScratchDirectory dir;
+  const auto path = dir / "out.h5";
+  {
+    ResultsWriter writer(path, parse(small_spec_text), OpenMode::create_or_resume);
+    const auto pending = writer.pending();
+    writer.write(fake_outcome(pending[1]));
+    writer.write(fake_outcome(pending[3], RowStatus::diverged, 20));
+    writer.write(fake_outcome(pending[5], RowStatus::failed));
+    writer.close();
+  }
+  // The small spec's grid order is its cube order: row i is cell i.
+  const auto status = read_vector<std::int8_t>(path, layout::cube_status_path, H5T_NATIVE_INT8);
+  EXPECT_EQ(status, (std::vector<std::int8_t>{0, 1, 0, 2, 0, 3, 0, 0}));
+  for (std::size_t m = 0; m < metric_count; ++m) {
+    const auto cube = read_vector<double>(path, layout::cube_path(science::metric_names[m]), H5T_NATIVE_DOUBLE);
+    ASSERT_EQ(cube.size(), 8U);
+    EXPECT_EQ(cube[1], fake_value(1, 40, m));
+    for (std::size_t c : {0, 2, 3, 4, 5, 6, 7}) EXPECT_TRUE(std::isnan(cube[c])) << "cell " << c;
+  }
+  // The diverged run keeps its finals in /runs.
+  expect_finals(rows_by_index(path).at(3), 21);
 }
 
 TEST(ResultsWriter, WritesFinalsIntoTheCubeCellOfTheRowsAxisValues) {
@@ -329,18 +369,39 @@ replicates: 3
     for (std::size_t i = before[m].values.size(); i < after.values.size(); ++i)
       EXPECT_TRUE(std::isnan(after.values[i]));
 
-    // The cube was rebuilt for the grown axes: each finished row's finals sit at its new cell.
+    // The cube was rebuilt for the grown axes: each done row's finals and every row's status sit at its new
+    // cell; the diverged row's finals are NaN there.
     const auto cube = read_vector<double>(path, layout::cube_path(science::metric_names[m]), H5T_NATIVE_DOUBLE);
+    const auto status = read_vector<std::int8_t>(path, layout::cube_status_path, H5T_NATIVE_INT8);
     ASSERT_EQ(cube.size(), 18U);
+    ASSERT_EQ(status.size(), 18U);
     const layout::CubeIndex index(grown);
     for (const auto& [i, row] : rows) {
       const auto cell = static_cast<std::size_t>(index.cell(row.coords, row.replicate));
-      if (row.status == RowStatus::pending) {
-        EXPECT_TRUE(std::isnan(cube[cell]));
-      } else {
+      EXPECT_EQ(status[cell], static_cast<std::int8_t>(row.status)) << "row " << i;
+      if (row.status == RowStatus::done) {
         EXPECT_EQ(cube[cell], row.final_metrics.*science::metric_fields[m]);
+      } else {
+        EXPECT_TRUE(std::isnan(cube[cell])) << "row " << i;
       }
     }
+  }
+  // The new rows got their row numbers and per-run coordinates.
+  std::vector<std::int64_t> row_numbers(18);
+  std::iota(row_numbers.begin(), row_numbers.end(), std::int64_t{0});
+  EXPECT_EQ(read_vector<std::int64_t>(path, layout::run_path, H5T_NATIVE_INT64), row_numbers);
+  EXPECT_EQ(read_vector<std::int64_t>(path, layout::trajectory_run_path, H5T_NATIVE_INT64), row_numbers);
+  const auto step_sizes = read_vector<double>(path, layout::trajectory_path("step_size"), H5T_NATIVE_DOUBLE);
+  const auto algorithms = read_strings(path, layout::trajectory_path("algorithm"));
+  const auto replicates = read_vector<std::int64_t>(path, layout::trajectory_path("replicate"), H5T_NATIVE_INT64);
+  ASSERT_EQ(step_sizes.size(), 18U);
+  ASSERT_EQ(algorithms.size(), 18U);
+  ASSERT_EQ(replicates.size(), 18U);
+  for (const auto& [i, row] : rows) {
+    const auto u = static_cast<std::size_t>(i);
+    EXPECT_EQ(step_sizes[u], std::get<double>(grown.axes[0].values[static_cast<std::size_t>(row.coords[0])]));
+    EXPECT_EQ(algorithms[u], std::get<std::string>(grown.axes[1].values[static_cast<std::size_t>(row.coords[1])]));
+    EXPECT_EQ(replicates[u], row.replicate);
   }
   EXPECT_EQ(read_vector<double>(path, layout::axis_path("step_size"), H5T_NATIVE_DOUBLE),
             (std::vector<double>{0.01, 0.05, 0.1}));
@@ -498,7 +559,7 @@ TEST(ResultsWriter, RefusesAResultsFileMissingItsRuns) {
   ScratchDirectory dir;
   {
     auto file = h5::File::create(dir / "damaged.h5");
-    h5::write_string_attribute(file, "/", "format", "hetsweep-1");
+    h5::write_string_attribute(file, "/", "format", "hetsweep-2");
     h5::write_string_attribute(file, "/", "spec", small_spec_text);
     file.close();
   }

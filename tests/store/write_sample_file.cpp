@@ -1,7 +1,9 @@
 // Writes a small results file with fake outcomes (see fake_sweep.hpp) for check_layout.py:
 //   write_sample_file OUT.h5 [COMMAND ARGS...]
-// With a COMMAND, runs it once some rows are flushed and the writer still has the file open (to check that
-// readers can open a file while it is written), then finishes. Exits with COMMAND's failure if it fails.
+// The file is first made for a smaller grid, then grown to the sample spec's (as a resume with more axis
+// values does), so that the layout checks cover grown files. With a COMMAND, runs it once some rows are
+// flushed and the writer still has the file open (to check that readers can open a file while it is
+// written), then finishes. Exits with COMMAND's failure if it fails.
 
 #include <spawn.h>
 #include <sys/wait.h>
@@ -21,16 +23,28 @@ using hetsweep::store::ResultsWriter;
 using hetsweep::store::RowStatus;
 using hetsweep::store::testing::fake_outcome;
 
-// Every kind of axis (string, integer, real), and two step counts so that some trajectories end early.
+// Every kind of axis (string, integer, real), not in the order of their names, and two step counts so that
+// some trajectories end early.
 constexpr const char* sample_spec = R"(name: layout-sample
 seed: 3
 fixed: {dim: 6, invariant_rank: 1, spurious_rank: 1, record_every: 10}
 grid:
-  algorithm: [hetero, pooled]
-  batch_size: [10, 100]
   heterogeneity: {start: 0.0, stop: 1.0, num: 3}
+  algorithm: [hetero, pooled]
   steps: [30, 40]
+  batch_size: [10, 100]
 replicates: 2
+)";
+// The same sweep before it grew: fewer heterogeneities and replicates.
+constexpr const char* sample_spec_before_growing = R"(name: layout-sample
+seed: 3
+fixed: {dim: 6, invariant_rank: 1, spurious_rank: 1, record_every: 10}
+grid:
+  heterogeneity: [0.0, 1.0]
+  algorithm: [hetero, pooled]
+  steps: [30, 40]
+  batch_size: [10, 100]
+replicates: 1
 )";
 
 int run(char** argv) {
@@ -67,13 +81,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    const auto before = hetsweep::spec::parse_spec(sample_spec_before_growing, "layout-sample.yaml");
+    {
+      ResultsWriter first(argv[1], before, OpenMode::restart);
+      write_rows(first, first.pending(), 0, 10);
+      first.close();
+    }
     const auto spec = hetsweep::spec::parse_spec(sample_spec, "layout-sample.yaml");
-    ResultsWriter writer(argv[1], spec, OpenMode::restart);
+    ResultsWriter writer(argv[1], spec, OpenMode::create_or_resume);
     const auto pending = writer.pending();
-    write_rows(writer, pending, 0, 30);
+    write_rows(writer, pending, 0, 20);
     writer.flush();
     const int command = argc > 2 ? run(argv + 2) : 0;
-    write_rows(writer, pending, 30, 40);  // the last 8 rows stay pending
+    write_rows(writer, pending, 20, 30);  // the last 8 rows stay pending
     writer.close();
     if (command != 0) {
       std::fprintf(stderr, "%s: the command run while writing failed (%d)\n", argv[0], command);
