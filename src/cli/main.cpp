@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/exit_codes.hpp"
+#include "cli/export_command.hpp"
 #include "cli/merge_command.hpp"
 #include "cli/plan_command.hpp"
 #include "cli/report_command.hpp"
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
       {"plan", add_plan_command(app)},
       {"status", add_status_command(app)},
       {"report", add_report_command(app)},
+      {"export", add_export_command(app)},
       {"merge", add_merge_command(app)},
   };
   try {
