@@ -15,6 +15,7 @@
 #include "cli/run_command.hpp"
 #include "cli/simulate_command.hpp"
 #include "cli/status_command.hpp"
+#include "sched/console.hpp"
 
 int main(int argc, char** argv) {
   using namespace hetsweep::cli;
@@ -38,13 +39,13 @@ int main(int argc, char** argv) {
   try {
     return commands.at(app.get_subcommands().front()->get_name())();
   } catch (const UsageError& e) {
-    fmt::print(stderr, "hetsweep: {}\n", e.what());
+    hetsweep::sched::tell(stderr, fmt::format("hetsweep: {}\n", e.what()));
     return exit_bad_input;
   } catch (const SystemFailure& e) {
-    fmt::print(stderr, "hetsweep: {}\n", e.what());
+    hetsweep::sched::tell(stderr, fmt::format("hetsweep: {}\n", e.what()));
     return exit_failure;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "hetsweep: unexpected failure: {}\n", e.what());
+    hetsweep::sched::tell(stderr, fmt::format("hetsweep: unexpected failure: {}\n", e.what()));
     return exit_failure;
   }
 }
