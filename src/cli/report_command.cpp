@@ -222,7 +222,7 @@ int run_report(const ReportOptions& options) {
       heading += fmt::format("{}{} {}", i == 0 ? "" : ", ", spec.axes[layout.table_axes[i]].name,
                              axis_value(spec, layout.table_axes[i], table[i]));
     }
-    fmt::print("\n{}\n", heading.empty() ? std::string("all runs") : heading);
+    fmt::print("\n{}", heading.empty() ? std::string() : heading + "\n");
     print_table(spec, layout, cells, metric);
   }
   return exit_success;
