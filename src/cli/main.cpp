@@ -8,12 +8,14 @@
 #include <string>
 
 #include "cli/exit_codes.hpp"
+#include "cli/export_command.hpp"
 #include "cli/merge_command.hpp"
 #include "cli/plan_command.hpp"
 #include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/simulate_command.hpp"
 #include "cli/status_command.hpp"
+#include "sched/console.hpp"
 
 int main(int argc, char** argv) {
   using namespace hetsweep::cli;
@@ -26,6 +28,7 @@ int main(int argc, char** argv) {
       {"plan", add_plan_command(app)},
       {"status", add_status_command(app)},
       {"report", add_report_command(app)},
+      {"export", add_export_command(app)},
       {"merge", add_merge_command(app)},
   };
   try {
@@ -36,13 +39,13 @@ int main(int argc, char** argv) {
   try {
     return commands.at(app.get_subcommands().front()->get_name())();
   } catch (const UsageError& e) {
-    fmt::print(stderr, "hetsweep: {}\n", e.what());
+    hetsweep::sched::tell(stderr, fmt::format("hetsweep: {}\n", e.what()));
     return exit_bad_input;
   } catch (const SystemFailure& e) {
-    fmt::print(stderr, "hetsweep: {}\n", e.what());
+    hetsweep::sched::tell(stderr, fmt::format("hetsweep: {}\n", e.what()));
     return exit_failure;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "hetsweep: unexpected failure: {}\n", e.what());
+    hetsweep::sched::tell(stderr, fmt::format("hetsweep: unexpected failure: {}\n", e.what()));
     return exit_failure;
   }
 }

@@ -5,106 +5,225 @@
 #include <fmt/format.h>
 #include <map>
 #include <memory>
-#include <tuple>
+#include <optional>
 #include <vector>
 
 #include "cli/exit_codes.hpp"
 #include "cli/results_opening.hpp"
-#include "cli/row_values.hpp"
 
 namespace hetsweep::cli {
 namespace {
 
+struct ReportOptions {
+  std::string path;
+  std::string rows, cols, metric;
+  std::vector<std::string> where;
+};
+
+// Which axis runs down the table, which across, which are held at one value, and which get one table per
+// value combination. Every axis is exactly one of these, so a cell holds the replicates of one grid point.
+struct Layout {
+  std::optional<std::size_t> row_axis, col_axis;
+  std::map<std::size_t, std::int64_t> where;  // axis -> value index
+  std::vector<std::size_t> table_axes;
+};
+
+std::string axis_list(const spec::SweepSpec& spec) {
+  std::string names;
+  for (const auto& axis : spec.axes) names += (names.empty() ? "" : ", ") + axis.name;
+  return names.empty() ? "none" : names;
+}
+
+std::size_t axis_index(const spec::SweepSpec& spec, const std::string& name, std::string_view flag) {
+  for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+    if (spec.axes[a].name == name) return a;
+  }
+  const auto* parameter = science::find_parameter(name);
+  const std::string why = parameter != nullptr
+                              ? fmt::format("{} is not an axis of sweep {} (it is fixed at {})", name, spec.name,
+                                            science::format_value(parameter->get(spec.base)))
+                              : fmt::format("{} is not an axis of sweep {}", name, spec.name);
+  throw UsageError(fmt::format("{} {}: {}; its axes are: {}", flag, name, why, axis_list(spec)));
+}
+
+std::int64_t value_index(const spec::SweepSpec& spec, std::size_t axis, const std::string& text) {
+  const auto& values = spec.axes[axis].values;
+  const auto parsed = science::parse_value(*science::find_parameter(spec.axes[axis].name), text);
+  for (std::size_t v = 0; parsed && v < values.size(); ++v) {
+    if (science::format_value(values[v]) == science::format_value(*parsed)) return static_cast<std::int64_t>(v);
+  }
+  std::string known;
+  for (const auto& v : values) known += (known.empty() ? "" : ", ") + science::format_value(v);
+  throw UsageError(fmt::format("--where {}={}: {} is not a value of axis {}; its values are: {}", spec.axes[axis].name,
+                               text, text, spec.axes[axis].name, known));
+}
+
+Layout choose_layout(const spec::SweepSpec& spec, const ReportOptions& options) {
+  Layout layout;
+  for (const auto& condition : options.where) {
+    const auto equals = condition.find('=');
+    if (equals == std::string::npos) throw UsageError(fmt::format("--where {}: expected AXIS=VALUE", condition));
+    const auto axis = axis_index(spec, condition.substr(0, equals), "--where");
+    if (layout.where.count(axis) > 0) throw UsageError(fmt::format("--where {}: given twice", spec.axes[axis].name));
+    layout.where[axis] = value_index(spec, axis, condition.substr(equals + 1));
+  }
+  const auto free = [&](std::size_t a) {
+    return layout.where.count(a) == 0 && layout.row_axis != a && layout.col_axis != a;
+  };
+  const auto explicit_axis = [&](const std::string& name, std::string_view flag) {
+    const auto axis = axis_index(spec, name, flag);
+    if (!free(axis)) throw UsageError(fmt::format("{} {}: that axis is already used by another flag", flag, name));
+    return axis;
+  };
+  const auto default_axis = [&](std::string_view name) -> std::optional<std::size_t> {
+    for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+      if (spec.axes[a].name == name && free(a)) return a;
+    }
+    return std::nullopt;
+  };
+  if (!options.rows.empty()) layout.row_axis = explicit_axis(options.rows, "--rows");
+  if (!options.cols.empty()) layout.col_axis = explicit_axis(options.cols, "--cols");
+  if (options.rows.empty()) {
+    layout.row_axis = default_axis("heterogeneity");
+    if (!layout.row_axis) {
+      std::vector<std::size_t> remaining;
+      for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+        const bool default_cols = options.cols.empty() && spec.axes[a].name == "step_size";
+        if (free(a) && !default_cols) remaining.push_back(a);
+      }
+      if (remaining.size() == 1) {
+        layout.row_axis = remaining.front();
+      } else if (remaining.size() > 1) {
+        throw UsageError(fmt::format("sweep {} has no heterogeneity axis: choose the table's rows with --rows AXIS "
+                                     "(and columns with --cols AXIS); its axes are: {}",
+                                     spec.name, axis_list(spec)));
+      }
+    }
+  }
+  if (options.cols.empty()) layout.col_axis = default_axis("step_size");
+  for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+    if (free(a)) layout.table_axes.push_back(a);
+  }
+  return layout;
+}
+
+std::optional<std::size_t> metric_index(const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  for (std::size_t m = 0; m < science::metric_names.size(); ++m) {
+    if (science::metric_names[m] == name) return m;
+  }
+  std::string known;
+  for (const auto& m : science::metric_names) known += (known.empty() ? "" : ", ") + std::string(m);
+  throw UsageError(fmt::format("--metric {}: not a metric; the metrics are: {}", name, known));
+}
+
+// The runs of one grid point: its replicates.
 struct Cell {
-  std::vector<double> true_signal, spurious_signal;
+  std::vector<science::Metrics> done;
   int diverged = 0, failed = 0, pending = 0;
 };
 
-std::string mean_std(const std::vector<double>& x) {
+std::string mean_std(const std::vector<science::Metrics>& runs, std::size_t metric) {
+  const auto field = science::metric_fields[metric];
+  const auto n = static_cast<double>(runs.size());
   double mean = 0;
-  for (double v : x) mean += v / static_cast<double>(x.size());
-  double var = 0;
-  for (double v : x) var += (v - mean) * (v - mean);
-  const double sd = x.size() > 1 ? std::sqrt(var / static_cast<double>(x.size() - 1)) : 0.0;
-  return fmt::format("{:.3f}±{:.3f}", mean, sd);
+  for (const auto& r : runs) mean += r.*field / n;
+  double squares = 0;
+  for (const auto& r : runs) squares += (r.*field - mean) * (r.*field - mean);
+  const double sd = runs.size() > 1 ? std::sqrt(squares / (n - 1)) : 0.0;
+  return fmt::format("{:.4g}±{:.2g}", mean, sd);
 }
 
-std::string cell_text(const Cell& c) {
+std::string cell_text(const Cell& c, const std::optional<std::size_t>& metric) {
   std::string notes;
   if (c.diverged > 0) notes += fmt::format(" {}div", c.diverged);
   if (c.failed > 0) notes += fmt::format(" {}fail", c.failed);
   if (c.pending > 0) notes += fmt::format(" {}pend", c.pending);
-  if (c.true_signal.empty()) return notes.empty() ? "-" : notes.substr(1);
-  return mean_std(c.true_signal) + " / " + mean_std(c.spurious_signal) + notes;
+  if (c.done.empty()) return notes.empty() ? "-" : notes.substr(1);
+  const std::string values = metric ? mean_std(c.done, *metric) : mean_std(c.done, 0) + " / " + mean_std(c.done, 1);
+  return values + notes;
 }
 
-// Numeric values sort as numbers; the order of first appearance is kept for names.
-bool value_less(const science::ParamValue& a, const science::ParamValue& b) {
-  const auto number = [](const science::ParamValue& v) {
-    return std::holds_alternative<double>(v) ? std::get<double>(v) : static_cast<double>(std::get<std::int64_t>(v));
-  };
-  if (std::holds_alternative<std::string>(a) || std::holds_alternative<std::string>(b)) return false;
-  return number(a) < number(b);
+std::string axis_value(const spec::SweepSpec& spec, std::size_t axis, std::int64_t v) {
+  return science::format_value(spec.axes[axis].values[static_cast<std::size_t>(v)]);
 }
 
-// Batch sizes in numeric order, then algorithms by name.
-bool group_less(const std::tuple<science::ParamValue, science::ParamValue>& a,
-                const std::tuple<science::ParamValue, science::ParamValue>& b) {
-  if (value_less(std::get<0>(a), std::get<0>(b))) return true;
-  if (value_less(std::get<0>(b), std::get<0>(a))) return false;
-  return std::get<1>(a) < std::get<1>(b);
+std::int64_t value_count(const spec::SweepSpec& spec, const std::optional<std::size_t>& axis) {
+  return axis ? static_cast<std::int64_t>(spec.axes[*axis].values.size()) : 1;
 }
 
-int run_report(const std::string& path) {
-  const auto reader = open_results_or_usage_error(path);
+void print_table(const spec::SweepSpec& spec, const Layout& layout, const std::map<std::pair<std::int64_t, std::int64_t>, Cell>& cells,
+                 const std::optional<std::size_t>& metric) {
+  const auto n_rows = value_count(spec, layout.row_axis), n_cols = value_count(spec, layout.col_axis);
+  std::vector<std::vector<std::string>> text(static_cast<std::size_t>(n_rows + 1),
+                                             std::vector<std::string>(static_cast<std::size_t>(n_cols + 1)));
+  const std::string row_name = layout.row_axis ? spec.axes[*layout.row_axis].name : "";
+  text[0][0] = layout.col_axis ? fmt::format("{} \\ {}", row_name, spec.axes[*layout.col_axis].name) : row_name;
+  for (std::int64_t c = 0; c < n_cols; ++c) {
+    text[0][static_cast<std::size_t>(c + 1)] =
+        layout.col_axis ? axis_value(spec, *layout.col_axis, c) : std::string(metric ? science::metric_names[*metric] : "true / spurious");
+  }
+  for (std::int64_t r = 0; r < n_rows; ++r) {
+    text[static_cast<std::size_t>(r + 1)][0] = layout.row_axis ? axis_value(spec, *layout.row_axis, r) : "all";
+    for (std::int64_t c = 0; c < n_cols; ++c) {
+      const auto cell = cells.find({r, c});
+      text[static_cast<std::size_t>(r + 1)][static_cast<std::size_t>(c + 1)] =
+          cell == cells.end() ? "-" : cell_text(cell->second, metric);
+    }
+  }
+  std::vector<std::size_t> widths(text[0].size(), 0);
+  for (const auto& line : text) {
+    for (std::size_t c = 0; c < line.size(); ++c) widths[c] = std::max(widths[c], fmt::formatted_size("{}", line[c]));
+  }
+  for (const auto& line : text) {
+    std::string out;
+    for (std::size_t c = 0; c < line.size(); ++c) {
+      out += fmt::format("{}{:>{}}", c == 0 ? "" : "  ", line[c], widths[c]);
+    }
+    fmt::print("{}\n", out);
+  }
+}
+
+int run_report(const ReportOptions& options) {
+  const auto reader = open_results_or_usage_error(options.path);
   const auto& spec = reader->spec();
-  using Group = std::tuple<science::ParamValue, science::ParamValue>;  // batch_size, algorithm
-  std::map<Group, std::map<std::string, std::map<std::string, Cell>>, decltype(&group_less)> tables(&group_less);
-  std::vector<science::ParamValue> heterogeneities, step_sizes;
-  const auto remember = [](std::vector<science::ParamValue>& seen, const science::ParamValue& v) {
-    if (std::find(seen.begin(), seen.end(), v) == seen.end()) seen.push_back(v);
-  };
+  const auto layout = choose_layout(spec, options);
+  const auto metric = metric_index(options.metric);
 
+  // Table (its axes' value indices) -> (row value, column value) -> the replicates of that grid point.
+  std::map<std::vector<std::int64_t>, std::map<std::pair<std::int64_t, std::int64_t>, Cell>> tables;
   for (const auto& row : reader->rows()) {
-    const auto m = row_value(spec, row, "heterogeneity");
-    const auto eta = row_value(spec, row, "step_size");
-    remember(heterogeneities, m);
-    remember(step_sizes, eta);
-    auto& cell = tables[{row_value(spec, row, "batch_size"), row_value(spec, row, "algorithm")}]
-                       [science::format_value(m)][science::format_value(eta)];
+    const bool selected = std::all_of(layout.where.begin(), layout.where.end(), [&](const auto& condition) {
+      return row.coords[condition.first] == condition.second;
+    });
+    if (!selected) continue;
+    std::vector<std::int64_t> table;
+    for (auto a : layout.table_axes) table.push_back(row.coords[a]);
+    auto& cell = tables[table][{layout.row_axis ? row.coords[*layout.row_axis] : 0,
+                                layout.col_axis ? row.coords[*layout.col_axis] : 0}];
     switch (row.status) {
-      case store::RowStatus::done:
-        cell.true_signal.push_back(row.final_metrics.true_signal);
-        cell.spurious_signal.push_back(row.final_metrics.spurious_signal);
-        break;
+      case store::RowStatus::done: cell.done.push_back(row.final_metrics); break;
       case store::RowStatus::diverged: ++cell.diverged; break;
       case store::RowStatus::failed: ++cell.failed; break;
       case store::RowStatus::pending: ++cell.pending; break;
     }
   }
-  std::stable_sort(heterogeneities.begin(), heterogeneities.end(), value_less);
-  std::stable_sort(step_sizes.begin(), step_sizes.end(), value_less);
 
-  fmt::print("{}: sweep {}. Cells: final true_signal / spurious_signal, mean±std over replicates of done runs"
-             " (div, fail, pend: runs diverged, failed, pending)\n",
-             path, spec.name);
-  constexpr int width = 30;
-  for (const auto& [group, table] : tables) {
-    fmt::print("\nbatch_size {}, algorithm {}\n", science::format_value(std::get<0>(group)),
-               science::format_value(std::get<1>(group)));
-    fmt::print("{:>14}", "M \\ eta");
-    for (const auto& eta : step_sizes) fmt::print(" {:>{}}", science::format_value(eta), width);
-    fmt::print("\n");
-    for (const auto& m : heterogeneities) {
-      const auto row = table.find(science::format_value(m));
-      if (row == table.end()) continue;
-      fmt::print("{:>14}", science::format_value(m));
-      for (const auto& eta : step_sizes) {
-        const auto cell = row->second.find(science::format_value(eta));
-        fmt::print(" {:>{}}", cell == row->second.end() ? std::string("-") : cell_text(cell->second), width);
-      }
-      fmt::print("\n");
+  std::string selection;
+  for (const auto& [axis, v] : layout.where) selection += fmt::format(", {} {}", spec.axes[axis].name, axis_value(spec, axis, v));
+  fmt::print("{}: sweep {}{}. Cells: final {}, mean±std over the {} replicates of done runs (div, fail, pend: runs "
+             "diverged, failed, pending)\n",
+             options.path, spec.name, selection,
+             metric ? std::string(science::metric_names[*metric]) : std::string("true_signal / spurious_signal"),
+             spec.replicates);
+  for (const auto& [table, cells] : tables) {
+    std::string heading;
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      heading += fmt::format("{}{} {}", i == 0 ? "" : ", ", spec.axes[layout.table_axes[i]].name,
+                             axis_value(spec, layout.table_axes[i], table[i]));
     }
+    fmt::print("\n{}", heading.empty() ? std::string() : heading + "\n");
+    print_table(spec, layout, cells, metric);
   }
   return exit_success;
 }
@@ -112,10 +231,18 @@ int run_report(const std::string& path) {
 }  // namespace
 
 std::function<int()> add_report_command(CLI::App& app) {
-  auto path = std::make_shared<std::string>();
-  auto* command = app.add_subcommand("report", "Tables of final true and spurious signal per heterogeneity x step size");
-  command->add_option("results", *path, "the results file (HDF5)")->required();
-  return [path] { return run_report(*path); };
+  auto options = std::make_shared<ReportOptions>();
+  auto* command = app.add_subcommand(
+      "report", "Tables of final metrics, mean±std over replicates: one table per combination of the other axes");
+  command->add_option("results", options->path, "the results file (HDF5)")->required();
+  command->add_option("--rows", options->rows, "the axis down the table (default heterogeneity)");
+  command->add_option("--cols", options->cols, "the axis across the table (default step_size, when an axis)");
+  command->add_option("--metric", options->metric,
+                      "one final metric: true_signal, spurious_signal, err_invariant, err_pooled or loss (default: "
+                      "true_signal / spurious_signal)");
+  command->add_option("--where", options->where, "AXIS=VALUE: only the runs with that value (repeatable)")
+      ->allow_extra_args(false);
+  return [options] { return run_report(*options); };
 }
 
 }  // namespace hetsweep::cli

@@ -1,6 +1,7 @@
 #pragma once
-// `hetsweep report OUT`: the final true and spurious signal, mean +- std over replicates, per
-// heterogeneity x step_size, one table per batch_size and algorithm.
+// `hetsweep report OUT`: final metrics, mean +- std over replicates, as tables of one axis down (default
+// heterogeneity) by one across (default step_size), one table per value combination of the other axes.
+// Only replicates are ever averaged; `--where AXIS=VALUE` picks one value of an axis instead.
 
 #include <CLI/CLI.hpp>
 #include <functional>

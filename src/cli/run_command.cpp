@@ -3,6 +3,7 @@
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <fmt/format.h>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "cli/results_opening.hpp"
 #include "cli/shard.hpp"
 #include "cli/spec_loading.hpp"
+#include "sched/console.hpp"
 #include "sched/master.hpp"
 #include "sched/stop_signals.hpp"
 #include "store/results_file.hpp"
@@ -24,13 +26,22 @@ struct RunOptions {
   std::string output;
   bool restart = false;
   std::string shard;
+  std::string progress = "auto";
 };
+
+sched::Progress::Style progress_style(const std::string& name) {
+  if (name == "bar") return sched::Progress::Style::bar;
+  if (name == "lines") return sched::Progress::Style::lines;
+  if (name == "none") return sched::Progress::Style::none;
+  return sched::Progress::Style::automatic;
+}
 
 class WriterSink final : public sched::ResultSink {
  public:
   explicit WriterSink(store::ResultsWriter& writer) : writer_(writer) {}
   void write(const sched::WorkResult& result) override { writer_.write(result.outcome); }
   void flush() override { writer_.flush(); }
+  void close() override { writer_.close(); }
 
  private:
   store::ResultsWriter& writer_;
@@ -50,31 +61,44 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
   }
   const auto total = shard.count == 1 ? writer->total_runs() : static_cast<std::int64_t>(work.size());
   const auto already_done = shard.count == 1 ? total - static_cast<std::int64_t>(pending.size()) : 0;
-  auto progress = sched::Progress::on_stderr(total, already_done);
+  auto progress = sched::Progress::on_stderr(total, already_done, progress_style(options.progress));
   WriterSink sink(*writer);
+  sched::MasterOptions master_options;
+  // Reported as soon as the file is closed: after a SIGTERM or SIGINT, mpirun may SIGKILL this process while
+  // it waits for the workers' last batches.
+  master_options.on_closed = [&](const sched::MasterReport& report) {
+    const double cpu_seconds = static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
+    const double wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    sched::tell(stderr, fmt::format("hetsweep: computed {} runs in this invocation{} in {:.2f} s; the master used "
+                                    "{:.2f} CPU-s{}\n",
+                                    report.computed,
+                                    report.failed > 0 ? fmt::format(" ({} failed)", report.failed) : std::string(),
+                                    wall_seconds, cpu_seconds, world.size() > 1 ? " (it waits without spinning)" : ""));
+    if (report.stopped_early) {
+      sched::tell(stderr, fmt::format("hetsweep: stopped by signal {}; {} is closed with every result received{}; run "
+                                      "the same command again to resume\n",
+                                      sched::stop_signal(), options.output,
+                                      sched::prompt_stop_requested() && world.size() > 1
+                                          ? " (the runs the workers held stay pending)"
+                                          : ""));
+    }
+  };
   sched::MasterReport report;
   try {
-    report = sched::run_master(world, work, sink, progress);
-    writer->close();  // before reporting, so that what is reported is on disk and a failure to close is an error
+    // The sink is closed before on_closed reports, so that what is reported is on disk and a failure to close
+    // is an error.
+    report = sched::run_master(world, work, sink, progress, master_options);
   } catch (const std::exception& e) {
     throw SystemFailure(fmt::format("{}: writing results failed: {}\nThe results flushed before the failure are "
                                     "kept: fix the cause (a full disk?) and run the same command to resume.",
                                     options.output, e.what()));
   }
-
-  const double cpu_seconds = static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
-  const double wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  fmt::print(stderr, "hetsweep: computed {} runs in this invocation{} in {:.2f} s; the master used {:.2f} CPU-s{}\n",
-             report.computed, report.failed > 0 ? fmt::format(" ({} failed)", report.failed) : std::string(),
-             wall_seconds, cpu_seconds, world.size() > 1 ? " (it waits without spinning)" : "");
-  if (report.stopped_early) {
-    fmt::print(stderr, "hetsweep: stopped by signal {}; run the same command again to resume\n", sched::stop_signal());
-    return exit_interrupted;
-  }
-  return exit_success;
+  return report.stopped_early ? exit_interrupted : exit_success;
 }
 
 int run_sweep(const RunOptions& options) {
+  // A reader that went away (`run … | head`) must not end the sweep: failed writes are dropped instead.
+  std::signal(SIGPIPE, SIG_IGN);
   boost::mpi::environment environment(boost::mpi::threading::single, /*abort_on_exception=*/false);
   boost::mpi::communicator world;
   if (world.rank() != 0) {
@@ -90,7 +114,7 @@ int run_sweep(const RunOptions& options) {
   } catch (const std::exception& e) {
     if (world.size() == 1) throw;
     // Workers may be mid-exchange with runs in hand: releasing them could wait forever, so end the job.
-    fmt::print(stderr, "hetsweep: {}\n", e.what());
+    sched::tell(stderr, fmt::format("hetsweep: {}\n", e.what()));
     world.abort(exit_failure);
     return exit_failure;  // MPI_Abort does not return; Boost does not declare it [[noreturn]]
   }
@@ -105,6 +129,10 @@ std::function<int()> add_run_command(CLI::App& app) {
   command->add_option("-o,--output", options->output, "the results file (HDF5); resumed if it exists")->required();
   command->add_flag("--restart", options->restart, "replace an existing results file instead of resuming it");
   command->add_option("--shard", options->shard, "compute only the slice I of N of the runs (I/N, e.g. 0/4)");
+  command->add_option("--progress", options->progress,
+                      "bar, lines (one every 10 s) or none; default: a bar when stderr (under mpirun, mpirun's) is a "
+                      "terminal, lines otherwise")
+      ->check(CLI::IsMember({"auto", "bar", "lines", "none"}));
   return [options] { return run_sweep(*options); };
 }
 

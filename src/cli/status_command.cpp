@@ -3,20 +3,48 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <ctime>
 #include <fmt/format.h>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <variant>
 
 #include "cli/exit_codes.hpp"
 #include "cli/results_opening.hpp"
+#include "cli/sweep_rate.hpp"
 
 namespace hetsweep::cli {
 namespace {
 
 constexpr std::array<std::string_view, 4> status_names{"pending", "done", "diverged", "failed"};
-// The rate counts the results written within this window before the newest one.
-constexpr double rate_window_seconds = 120.0;
 
 using Counts = std::array<std::int64_t, 4>;
+using Json = nlohmann::ordered_json;
+
+struct StatusOptions {
+  std::string path;
+  bool check = false;
+  bool json = false;
+};
+
+struct Tally {
+  Counts overall{};
+  std::vector<std::vector<Counts>> per_axis;  // [axis][value]
+  std::vector<double> finished_at;
+};
+
+Tally tally(const spec::SweepSpec& spec, const std::vector<store::RowSummary>& rows) {
+  Tally t;
+  t.per_axis.resize(spec.axes.size());
+  for (std::size_t a = 0; a < spec.axes.size(); ++a) t.per_axis[a].resize(spec.axes[a].values.size());
+  for (const auto& row : rows) {
+    const auto s = static_cast<std::size_t>(row.status);
+    ++t.overall[s];
+    for (std::size_t a = 0; a < spec.axes.size(); ++a) ++t.per_axis[a][static_cast<std::size_t>(row.coords[a])][s];
+    t.finished_at.push_back(row.finished_at);
+  }
+  return t;
+}
 
 std::string counts_text(const Counts& c) {
   std::string text;
@@ -24,10 +52,31 @@ std::string counts_text(const Counts& c) {
   return text;
 }
 
-struct StatusOptions {
-  std::string path;
-  bool check = false;
-};
+Json counts_json(const Counts& c) {
+  Json counts = Json::object();
+  for (std::size_t s = 0; s < c.size(); ++s) counts[std::string(status_names[s])] = c[s];
+  return counts;
+}
+
+Json value_json(const science::ParamValue& value) {
+  return std::visit([](const auto& v) { return Json(v); }, value);
+}
+
+// ISO 8601 in UTC, to the second.
+std::string utc_text(double unix_seconds) {
+  const auto seconds = static_cast<std::time_t>(unix_seconds);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+Json optional_json(const std::optional<double>& x) { return x ? Json(*x) : Json(nullptr); }
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 // `--check`: one line, and an exit code a batch script can act on.
 int check_complete(const std::string& path, const Counts& overall, std::size_t total) {
@@ -40,51 +89,76 @@ int check_complete(const std::string& path, const Counts& overall, std::size_t t
   return exit_runs_remain;
 }
 
-int run_status(const StatusOptions& options) {
-  const auto& path = options.path;
-  const auto reader = open_results_or_usage_error(path);
-  const auto& spec = reader->spec();
-  const auto rows = reader->rows();
-
-  Counts overall{};
-  std::vector<std::vector<Counts>> per_axis(spec.axes.size());
-  for (std::size_t a = 0; a < spec.axes.size(); ++a) per_axis[a].resize(spec.axes[a].values.size());
-  double newest = 0;
-  for (const auto& row : rows) {
-    const auto s = static_cast<std::size_t>(row.status);
-    ++overall[s];
-    for (std::size_t a = 0; a < spec.axes.size(); ++a) ++per_axis[a][static_cast<std::size_t>(row.coords[a])][s];
-    newest = std::max(newest, row.finished_at);
+// `--json`: one object, for scripts and notebooks.
+void print_json(const std::string& path, const spec::SweepSpec& spec, const Tally& t, std::size_t total,
+                const SweepRate& rate) {
+  Json status = Json::object();
+  status["path"] = path;
+  status["sweep"] = spec.name;
+  status["total"] = total;
+  status["counts"] = counts_json(t.overall);
+  Json axes = Json::object();
+  for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+    Json values = Json::array();
+    for (std::size_t v = 0; v < spec.axes[a].values.size(); ++v) {
+      values.push_back(Json{{"value", value_json(spec.axes[a].values[v])}, {"counts", counts_json(t.per_axis[a][v])}});
+    }
+    axes[spec.axes[a].name] = std::move(values);
   }
-  if (options.check) return check_complete(path, overall, rows.size());
+  status["axes"] = std::move(axes);
+  status["rate"] = optional_json(rate.runs_per_second);
+  status["eta_seconds"] = optional_json(rate.eta_seconds);
+  double first = 0, newest = 0;
+  for (double f : t.finished_at) {
+    if (f <= 0) continue;
+    first = first == 0 ? f : std::min(first, f);
+    newest = std::max(newest, f);
+  }
+  status["started"] = first > 0 ? Json(utc_text(first)) : Json(nullptr);
+  status["updated"] = newest > 0 ? Json(utc_text(newest)) : Json(nullptr);
+  status["complete"] = t.overall[0] == 0;
+  fmt::print("{}\n", status.dump(2));
+}
 
-  fmt::print("{}: sweep {}, {} runs\n", path, spec.name, rows.size());
-  fmt::print("overall       {}\n", counts_text(overall));
+void print_text(const std::string& path, const spec::SweepSpec& spec, const Tally& t, std::size_t total,
+                const SweepRate& rate, double now) {
+  fmt::print("{}: sweep {}, {} runs\n", path, spec.name, total);
+  fmt::print("overall       {}\n", counts_text(t.overall));
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {
     fmt::print("{}:\n", spec.axes[a].name);
-    for (std::size_t v = 0; v < per_axis[a].size(); ++v) {
-      fmt::print("  {:<12}{}\n", science::format_value(spec.axes[a].values[v]), counts_text(per_axis[a][v]));
+    for (std::size_t v = 0; v < t.per_axis[a].size(); ++v) {
+      fmt::print("  {:<12}{}\n", science::format_value(spec.axes[a].values[v]), counts_text(t.per_axis[a][v]));
     }
   }
-
-  const std::int64_t left = overall[0];
+  const double newest = t.finished_at.empty() ? 0 : *std::max_element(t.finished_at.begin(), t.finished_at.end());
+  const std::int64_t left = t.overall[0];
   if (newest == 0) {
     fmt::print("no run has finished yet\n");
-    return exit_success;
-  }
-  const std::int64_t recent = std::count_if(rows.begin(), rows.end(), [&](const auto& r) {
-    return r.finished_at > 0 && r.finished_at >= newest - rate_window_seconds;
-  });
-  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  const double idle = now - newest;
-  const double rate = static_cast<double>(recent) / rate_window_seconds;
-  if (left == 0) {
-    fmt::print("complete; the last result was written {:.0f} s ago\n", idle);
-  } else if (idle > rate_window_seconds) {
-    fmt::print("{} runs pending; no result for {:.0f} s: is the sweep running? re-run it to resume\n", left, idle);
+  } else if (left == 0) {
+    fmt::print("complete; the last result was written {:.0f} s ago\n", now - newest);
+  } else if (rate.stalled) {
+    fmt::print("{} runs pending; no result for {:.0f} s: is the sweep running? re-run it to resume\n", left,
+               now - newest);
+  } else if (!rate.eta_seconds) {
+    fmt::print("{} runs pending; too few results yet for a rate\n", left);
   } else {
-    fmt::print("rate {:.2f} runs/s over the last {:.0f} s; ETA {:.0f} s for {} pending runs\n", rate, rate_window_seconds,
-               static_cast<double>(left) / std::max(rate, 1e-9), left);
+    fmt::print("rate {:.3g} runs/s over the last {:.3g} s; ETA {:.0f} s for {} pending runs\n", *rate.runs_per_second,
+               rate.covered_seconds, *rate.eta_seconds, left);
+  }
+}
+
+int run_status(const StatusOptions& options) {
+  const auto reader = open_results_or_usage_error(options.path);
+  const auto& spec = reader->spec();
+  const auto rows = reader->rows();
+  const auto t = tally(spec, rows);
+  if (options.check) return check_complete(options.path, t.overall, rows.size());
+  const double now = unix_now();
+  const auto rate = estimate_rate(t.finished_at, t.overall[0], now);
+  if (options.json) {
+    print_json(options.path, spec, t, rows.size(), rate);
+  } else {
+    print_text(options.path, spec, t, rows.size(), rate, now);
   }
   return exit_success;
 }
@@ -95,8 +169,11 @@ std::function<int()> add_status_command(CLI::App& app) {
   auto options = std::make_shared<StatusOptions>();
   auto* command = app.add_subcommand("status", "Counts per status overall and per axis value, rate and ETA (works while the sweep runs)");
   command->add_option("results", options->path, "the results file (HDF5)")->required();
-  command->add_flag("--check", options->check,
-                    "print one line and exit 0 when no run is pending, 4 when runs remain (for batch scripts)");
+  auto* check = command->add_flag("--check", options->check,
+                                  "print one line and exit 0 when no run is pending, 4 when runs remain (for batch scripts)");
+  command->add_flag("--json", options->json,
+                    "print one JSON object: path, sweep, total, counts, axes, rate, eta_seconds, started, updated, complete")
+      ->excludes(check);
   return [options] { return run_status(*options); };
 }
 

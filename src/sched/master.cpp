@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "sched/batch_sizer.hpp"
+#include "sched/console.hpp"
 #include "sched/stop_signals.hpp"
 
 namespace hetsweep::sched {
@@ -50,9 +51,7 @@ class Dispatcher {
     } else {
       run_with_workers();
     }
-    sink_.flush();
-    progress_.finish();
-    report_.stopped_early = next_ < work_.size();
+    close_sink();  // in run_with_workers already after a SIGTERM or SIGINT
     return report_;
   }
 
@@ -74,30 +73,49 @@ class Dispatcher {
     while (in_flight_ > 0) {
       std::vector<WorkResult> results;
       auto request = world_.irecv(mpi::any_source, tag_results, results);
-      // While waiting, flush what is due, and at once on a stop request: when a worker dies, Open MPI
-      // signals the others and kills them a second later, and what the master holds would be lost.
-      const auto status = wait_politely(request, [this] {
-        if (stop_requested() && !flushed_on_stop_) {
-          sink_.flush();
-          flushed_on_stop_ = true;
-        }
-        flush_when_due();
-      });
+      const auto status = wait_politely(request, [this] { act_on_stop_or_flush(); });
       if (!status) {
         // A second stop signal: what was written stays, the runs the workers hold are abandoned.
-        sink_.flush();
+        if (!sink_closed_) sink_.flush();
         world_.abort(exit_interrupted);
       }
       --in_flight_;
-      for (const auto& result : results) record(result);
-      progress_.update(report_.computed);
+      if (!sink_closed_) {
+        for (const auto& result : results) record(result);
+        progress_.update(report_.computed);
+      }  // else the sink was closed on a SIGTERM or SIGINT: these runs stay pending, a resume computes them
       if (!stop_requested()) send_batch(status->source());
       reap_sends();
-      flush_when_due();
+      act_on_stop_or_flush();
     }
     // Every batch sent was answered, so every send has completed.
     sends_.clear();
     release_workers(world_);
+  }
+
+  // On a first stop signal, flush what was received at once: when a worker dies, Open MPI signals the others
+  // and kills them a second later, and what the master holds would be lost. A SIGTERM or SIGINT from mpirun
+  // is followed by SIGKILL a second later: close the sink now, while the workers still hold runs.
+  void act_on_stop_or_flush() {
+    if (sink_closed_) return;
+    if (stop_requested() && prompt_stop_requested()) {
+      close_sink();
+      return;
+    }
+    if (stop_requested() && !flushed_on_stop_) {
+      sink_.flush();
+      flushed_on_stop_ = true;
+    }
+    flush_when_due();
+  }
+
+  void close_sink() {
+    if (sink_closed_) return;
+    sink_.close();
+    sink_closed_ = true;
+    progress_.finish();
+    report_.stopped_early = next_ < work_.size() || in_flight_ > 0;
+    if (options_.on_closed) options_.on_closed(report_);
   }
 
   // Batches go out with non-blocking sends: a batch above Open MPI's eager limit is only delivered when the
@@ -125,7 +143,7 @@ class Dispatcher {
     ++report_.computed;
     if (result.outcome.status == store::RowStatus::failed) {
       ++report_.failed;
-      fmt::print(stderr, "hetsweep: run {} failed: {}\n", result.outcome.row, result.error);
+      tell(stderr, fmt::format("hetsweep: run {} failed: {}\n", result.outcome.row, result.error));
     }
   }
 
@@ -148,8 +166,9 @@ class Dispatcher {
     std::vector<WorkItem> batch;
     mpi::request request;
   };
-  std::list<Sending> sends_;
-  bool flushed_on_stop_ = false;  // a list: a request refers to its batch's buffer, which must not move
+  std::list<Sending> sends_;  // a list: a request refers to its batch's buffer, which must not move
+  bool flushed_on_stop_ = false;
+  bool sink_closed_ = false;
   std::size_t next_ = 0;
   int in_flight_ = 0;
   MasterReport report_;

@@ -1,9 +1,13 @@
 #include "sched/progress.hpp"
 
 #include <chrono>
+#include <cstdlib>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <string>
 #include <unistd.h>
+
+#include "sched/console.hpp"
 
 namespace hetsweep::sched {
 namespace {
@@ -28,9 +32,23 @@ Progress::Progress(std::FILE* out, bool live, std::int64_t total, std::int64_t a
       start_(clock_()),
       last_print_(start_) {}
 
-Progress Progress::on_stderr(std::int64_t total, std::int64_t already_done) {
+bool stderr_reaches_a_terminal() {
+  if (isatty(STDERR_FILENO) == 1) return true;
+  // Under Open MPI's mpirun, a rank's stderr is a pipe that mpirun (the parent of the ranks on its own
+  // machine) copies to its own stderr: whether that is a terminal is what counts.
+  if (std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr) return false;
+  const auto parent_stderr = fmt::format("/proc/{}/fd/2", getppid());
+  const int fd = open(parent_stderr.c_str(), O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool terminal = isatty(fd) == 1;
+  close(fd);
+  return terminal;
+}
+
+Progress Progress::on_stderr(std::int64_t total, std::int64_t already_done, Style style) {
   auto steady = [] { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); };
-  return Progress(stderr, isatty(fileno(stderr)) == 1, total, already_done, steady);
+  if (style == Style::automatic) style = stderr_reaches_a_terminal() ? Style::bar : Style::lines;
+  return Progress(style == Style::none ? nullptr : stderr, style == Style::bar, total, already_done, steady);
 }
 
 void Progress::update(std::int64_t done) {
@@ -40,11 +58,11 @@ void Progress::update(std::int64_t done) {
 
 void Progress::finish() {
   print();
-  if (live_) std::fputc('\n', out_);
-  std::fflush(out_);
+  if (live_ && out_ != nullptr) tell(out_, "\n");
 }
 
 void Progress::print() {
+  if (out_ == nullptr) return;
   const double now = clock_();
   last_print_ = now;
   const double elapsed = now - start_;
@@ -56,12 +74,12 @@ void Progress::print() {
   if (live_) {
     constexpr int width = 30;
     const int filled = static_cast<int>(width * percent / 100.0);
-    fmt::print(out_, "\r[{}{}] {}/{} runs  {:.1f} runs/s  ETA {}   ", std::string(static_cast<std::size_t>(filled), '#'),
-               std::string(static_cast<std::size_t>(width - filled), '.'), finished, total_, rate, eta);
+    tell(out_, fmt::format("\r[{}{}] {}/{} runs  {:.1f} runs/s  ETA {}   ", std::string(static_cast<std::size_t>(filled), '#'),
+                           std::string(static_cast<std::size_t>(width - filled), '.'), finished, total_, rate, eta));
   } else {
-    fmt::print(out_, "hetsweep: {}/{} runs done ({:.1f}%), {:.1f} runs/s, ETA {}\n", finished, total_, percent, rate, eta);
+    tell(out_, fmt::format("hetsweep: {}/{} runs done ({:.1f}%), {:.1f} runs/s, ETA {}\n", finished, total_, percent,
+                           rate, eta));
   }
-  std::fflush(out_);
 }
 
 }  // namespace hetsweep::sched

@@ -38,6 +38,7 @@ void install_stop_handlers(bool alone) {
 void ignore_stop_signals() { set_handler(SIG_IGN); }
 bool stop_requested() { return requested_signal != 0; }
 bool urgent_stop_requested() { return urgent != 0; }
+bool prompt_stop_requested() { return requested_signal == SIGTERM || requested_signal == SIGINT; }
 int stop_signal() { return requested_signal; }
 void reset_stop_request() {
   requested_signal = 0;

@@ -32,13 +32,24 @@ class RecordingSink : public ResultSink {
   std::map<std::int64_t, store::RunOutcome> by_row;
   int duplicates = 0;
   int flushes = 0;
+  int closes = 0;
+  bool closed = false;
+  int writes_after_close = 0;
   std::function<void()> after_write;
   void write(const WorkResult& r) override {
+    writes_after_close += closed ? 1 : 0;
     duplicates += by_row.count(r.outcome.row) > 0 ? 1 : 0;
     by_row[r.outcome.row] = r.outcome;
     if (after_write) after_write();
   }
-  void flush() override { ++flushes; }
+  void flush() override {
+    ++flushes;
+    writes_after_close += closed ? 1 : 0;
+  }
+  void close() override {
+    ++closes;
+    closed = true;
+  }
 };
 
 Progress quiet_progress(std::int64_t total) {
@@ -47,14 +58,26 @@ Progress quiet_progress(std::int64_t total) {
 }
 
 // Collective: rank 0 masters, the others work.
-MasterReport run_collectively(const std::vector<WorkItem>& work, RecordingSink& sink) {
+MasterReport run_collectively(const std::vector<WorkItem>& work, RecordingSink& sink,
+                              std::function<void(const MasterReport&)> on_closed = nullptr) {
   mpi::communicator world;
   if (world.rank() != 0) {
     run_worker(world);
     return {};
   }
   auto progress = quiet_progress(static_cast<std::int64_t>(work.size()));
-  return run_master(world, work, sink, progress, {0.0, 0.002});
+  sink.closed = false;
+  return run_master(world, work, sink, progress, {0.0, 0.002, std::move(on_closed)});
+}
+
+// The work `sink` has no result for, as a resumed sweep would hand it out (on rank 0; nothing elsewhere).
+std::vector<WorkItem> unfinished(const std::vector<WorkItem>& work, const RecordingSink& sink) {
+  std::vector<WorkItem> rest;
+  if (mpi::communicator().rank() != 0) return rest;
+  for (const auto& item : work) {
+    if (sink.by_row.count(item.row) == 0) rest.push_back(item);
+  }
+  return rest;
 }
 
 TEST(RunMaster, ComputesEveryRunOnceWithTheSameResultAsAlone) {
@@ -72,6 +95,8 @@ TEST(RunMaster, ComputesEveryRunOnceWithTheSameResultAsAlone) {
     EXPECT_EQ(got.status, store::RowStatus::done);
   }
   EXPECT_GE(sink.flushes, 1);
+  EXPECT_EQ(sink.closes, 1);
+  EXPECT_EQ(sink.writes_after_close, 0);
 }
 
 TEST(RunMaster, StopsHandingOutWorkOnSignalAndFinishesWhatWorkersHold) {
@@ -95,14 +120,49 @@ TEST(RunMaster, StopsHandingOutWorkOnSignalAndFinishesWhatWorkersHold) {
     std::signal(SIGUSR1, SIG_DFL);
   }
   // The rest of the work, as a resumed sweep would hand it out, completes the set without duplicates.
-  std::vector<WorkItem> rest;
+  sink.after_write = nullptr;
+  const auto second = run_collectively(unfinished(work, sink), sink);
   if (world.rank() == 0) {
-    for (const auto& item : work) {
-      if (sink.by_row.count(item.row) == 0) rest.push_back(item);
-    }
+    EXPECT_FALSE(second.stopped_early);
+    EXPECT_EQ(sink.by_row.size(), 60u);
+    EXPECT_EQ(sink.duplicates, 0);
+  }
+}
+
+// mpirun answers SIGTERM or SIGINT by sending every rank SIGTERM and SIGKILL a second later: the master
+// closes the sink at once, before the workers return the runs they hold, and reports then.
+TEST(RunMaster, ClosesTheSinkAtOnceOnSigtermAndLeavesTheHeldRunsPending) {
+  const auto work = small_runs(60);
+  RecordingSink sink;
+  mpi::communicator world;
+  if (world.rank() == 0) {
+    install_stop_handlers(world.size() == 1);
+    sink.after_write = [&] {
+      if (sink.by_row.size() == 3) std::raise(SIGTERM);
+    };
+  }
+  int reports = 0;
+  std::size_t written_when_closed = 0;
+  const auto report = run_collectively(work, sink, [&](const MasterReport& r) {
+    ++reports;
+    written_when_closed = sink.by_row.size();
+    EXPECT_TRUE(sink.closed);
+    EXPECT_TRUE(r.stopped_early);
+  });
+  if (world.rank() == 0) {
+    EXPECT_EQ(reports, 1);
+    EXPECT_TRUE(report.stopped_early);
+    EXPECT_EQ(stop_signal(), SIGTERM);
+    EXPECT_EQ(sink.closes, 1);
+    EXPECT_EQ(sink.writes_after_close, 0);
+    EXPECT_EQ(written_when_closed, sink.by_row.size());
+    EXPECT_EQ(report.computed, static_cast<std::int64_t>(sink.by_row.size()));
+    EXPECT_LT(report.computed, 60);
+    reset_stop_request();
+    std::signal(SIGTERM, SIG_DFL);
   }
   sink.after_write = nullptr;
-  const auto second = run_collectively(rest, sink);
+  const auto second = run_collectively(unfinished(work, sink), sink);
   if (world.rank() == 0) {
     EXPECT_FALSE(second.stopped_early);
     EXPECT_EQ(sink.by_row.size(), 60u);

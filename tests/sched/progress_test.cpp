@@ -1,9 +1,11 @@
 #include "sched/progress.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <gtest/gtest.h>
 #include <string>
+#include <unistd.h>
 
 namespace hetsweep::sched {
 namespace {
@@ -63,6 +65,29 @@ TEST(Progress, LongEtasReadAsMinutesAndHours) {
   c.now += 10;
   progress.update(10);
   EXPECT_NE(c.text().find("ETA 27h46m"), std::string::npos);
+}
+
+TEST(Progress, DropsItsWritesWhenTheReaderIsGone) {
+  int ends[2];
+  ASSERT_EQ(pipe(ends), 0);
+  close(ends[0]);  // `hetsweep run … | head` once head has exited
+  const auto previous = std::signal(SIGPIPE, SIG_IGN);
+  std::FILE* file = fdopen(ends[1], "w");
+  double now = 0;
+  Progress progress(file, true, 10, 0, [&] { return now; });
+  now += 1;
+  EXPECT_NO_THROW(progress.update(5));
+  EXPECT_NO_THROW(progress.finish());
+  std::fclose(file);
+  std::signal(SIGPIPE, previous);
+}
+
+TEST(Progress, PrintsNothingWithoutAnOutput) {
+  double now = 0;
+  Progress progress(nullptr, false, 10, 0, [&] { return now; }, 0.0);
+  now += 1;
+  EXPECT_NO_THROW(progress.update(5));
+  EXPECT_NO_THROW(progress.finish());
 }
 
 }  // namespace
