@@ -48,7 +48,13 @@ std::size_t axis_index(const spec::SweepSpec& spec, const std::string& name, std
 
 std::int64_t value_index(const spec::SweepSpec& spec, std::size_t axis, const std::string& text) {
   const auto& values = spec.axes[axis].values;
-  const auto parsed = science::parse_value(*science::find_parameter(spec.axes[axis].name), text);
+  // Read as the same value in a spec would be (so 1e3 finds 1000); text that is no value of the axis's kind
+  // finds nothing and gets the message below.
+  std::optional<science::ParamValue> parsed;
+  try {
+    parsed = spec::parse_parameter_text(*science::find_parameter(spec.axes[axis].name), text, "--where");
+  } catch (const spec::SpecError&) {
+  }
   for (std::size_t v = 0; parsed && v < values.size(); ++v) {
     if (science::format_value(values[v]) == science::format_value(*parsed)) return static_cast<std::int64_t>(v);
   }
