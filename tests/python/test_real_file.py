@@ -116,8 +116,13 @@ class RealFileTest(unittest.TestCase):
     def test_Runs_CountsMatchHetsweepStatus(self):
         reports = {"text": status_text_report(self.path)}
         as_json = subprocess.run([HETSWEEP, "status", "--json", str(self.path)], capture_output=True, text=True)
-        if as_json.returncode == 0:  # `status --json` where this build has it
-            reports["json"] = json.loads(as_json.stdout)
+        self.assertEqual(as_json.returncode, 0, as_json.stderr)
+        report = json.loads(as_json.stdout)
+        self.assertEqual(report["total"], len(self.runs))
+        # `status --json` lists each axis's values in axis order, typed; here keyed by their text like the rest.
+        report["axes"] = {axis: {str(entry["value"]): entry["counts"] for entry in entries}
+                          for axis, entries in report["axes"].items()}
+        reports["json"] = report
         for kind, report in reports.items():
             with self.subTest(report=kind):
                 self.assertEqual(report["counts"], {s: int((self.runs.status == s).sum()) for s in STATUS_NAMES})
