@@ -14,6 +14,7 @@
 #include "cli/run_command.hpp"
 #include "cli/simulate_command.hpp"
 #include "cli/status_command.hpp"
+#include "cli/verify_command.hpp"
 
 int main(int argc, char** argv) {
   using namespace hetsweep::cli;
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
       {"status", add_status_command(app)},
       {"report", add_report_command(app)},
       {"merge", add_merge_command(app)},
+      {"verify", add_verify_command(app)},
   };
   try {
     app.parse(argc, argv);
