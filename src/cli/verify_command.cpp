@@ -60,7 +60,7 @@ int run_verify(const VerifyOptions& options) {
     return exit_success;
   }
   for (const auto& line : report.problems) fmt::print("  {}\n", line);
-  fmt::print("{}: {} problems found\n", options.path, report.problem_count);
+  fmt::print("{}: {} problem{} found\n", options.path, report.problem_count, report.problem_count == 1 ? "" : "s");
   return exit_failure;
 }
 
