@@ -521,7 +521,7 @@ class Verifier {
   void check_rows() {
     info_.resize(rows_);
     RowCheck row_check(path_, spec_);
-    RowReader runs_reader(runs_, layout::runs_path, rows_layout_.row_type(), rows_layout_.row_size(), findings_);
+    runs_reader_.emplace(runs_, layout::runs_path, rows_layout_.row_type(), rows_layout_.row_size(), findings_);
     std::vector<std::optional<RowReader>> per_run_readers;
     for (auto& per_run : per_run_) {
       if (!per_run.dataset.valid()) {
@@ -532,17 +532,14 @@ class Verifier {
       per_run_readers.emplace_back(std::in_place, per_run.dataset, per_run.where,
                                    string ? string_type_.id() : memory_type(per_run.kind), 8, findings_);
     }
-    std::vector<std::optional<RowReader>> trajectory_readers;
     for (std::size_t m = 0; m < metric_count; ++m) {
-      if (!trajectories_[m].valid()) {
-        trajectory_readers.emplace_back();
-        continue;
+      if (trajectories_[m].valid()) {
+        trajectory_readers_[m].emplace(trajectories_[m], layout::trajectory_path(science::metric_names[m]),
+                                       H5T_NATIVE_DOUBLE, 8, findings_);
       }
-      trajectory_readers.emplace_back(std::in_place, trajectories_[m], layout::trajectory_path(science::metric_names[m]),
-                                      H5T_NATIVE_DOUBLE, 8, findings_);
     }
     const hsize_t columns = steps_.size();
-    const hsize_t block = std::max<hsize_t>(64, block_values / std::max<hsize_t>(columns, 1));
+    const hsize_t block = block_rows();
     std::vector<std::byte> rows;
     std::vector<std::uint64_t> values;  // one 8-byte value per row: int64, double or char*
     std::vector<double> trajectory;
@@ -551,7 +548,7 @@ class Verifier {
       const hsize_t count = std::min(block, rows_ - first);
       // /runs first: the writer writes a row's trajectories and cube cells before the row.
       rows.assign(count * rows_layout_.row_size(), std::byte{0});
-      const auto readable = runs_reader.read(first, count, rows.data());
+      const auto readable = runs_reader_->read(first, count, rows.data());
       identities.assign(count, {});
       for (hsize_t i = 0; i < count; ++i) {
         if (!readable[i]) continue;
@@ -569,14 +566,19 @@ class Verifier {
         check_per_run(per_run_[d], first, read, readable, identities, values);
       }
       for (std::size_t m = 0; m < metric_count; ++m) {
-        if (!trajectory_readers[m]) continue;
+        if (!trajectory_readers_[m]) continue;
         trajectory.assign(count * columns, nan);
-        const auto read = trajectory_readers[m]->read(first, count, trajectory.data());
+        const auto read = trajectory_readers_[m]->read(first, count, trajectory.data());
         for (hsize_t i = 0; i < count; ++i) {
           if (read[i] && info_[first + i].usable) check_trajectory(first + i, m, trajectory.data() + i * columns);
         }
       }
     }
+  }
+
+  // Rows read at once: about block_values trajectory values per metric.
+  [[nodiscard]] hsize_t block_rows() const {
+    return std::max<hsize_t>(64, block_values / std::max<hsize_t>(steps_.size(), 1));
   }
 
   void check_row(RowCheck& row_check, std::int64_t row, const RowIdentity& identity, const RowResult& result) {
@@ -795,10 +797,9 @@ class Verifier {
       runs_.refresh();
     } catch (const h5::Error&) {
     }
-    RowReader reader(runs_, layout::runs_path, rows_layout_.row_type(), rows_layout_.row_size(), findings_);
     std::vector<std::byte> bytes(rows_layout_.row_size());
     for (auto& [row, lines] : held_) {
-      const auto readable = reader.read(row, 1, bytes.data());
+      const auto readable = runs_reader_->read(row, 1, bytes.data());
       RowResult result;
       std::memcpy(&result, bytes.data() + rows_layout_.identity_size(), sizeof result);
       if (readable[0] && result.status != pending) continue;  // finished while this check ran
@@ -822,21 +823,42 @@ class Verifier {
       chosen.resize(static_cast<std::size_t>(options_.recompute));
     }
     std::sort(chosen.begin(), chosen.end());
-    std::vector<std::byte> bytes(rows_layout_.row_size());
-    std::vector<double> stored(steps_.size());
-    for (const auto row : chosen) {
-      RowReader reader(runs_, layout::runs_path, rows_layout_.row_type(), rows_layout_.row_size(), findings_);
-      if (!reader.read(row, 1, bytes.data())[0]) continue;
-      const auto identity = rows_layout_.decode(bytes.data());
-      RowResult result;
-      std::memcpy(&result, bytes.data() + rows_layout_.identity_size(), sizeof result);
-      compare_with_recomputed(row, identity, result, stored);
-      ++report_.recomputed;
+    // Block by block, as the rows were checked: one read of /runs and of each trajectory per block.
+    const hsize_t columns = steps_.size();
+    const hsize_t block = block_rows();
+    std::vector<std::byte> rows;
+    std::array<std::vector<double>, metric_count> trajectories;
+    std::array<std::vector<char>, metric_count> readable_trajectories;
+    for (auto next = chosen.begin(); next != chosen.end();) {
+      const hsize_t first = *next / block * block;
+      const hsize_t count = std::min(block, rows_ - first);
+      const auto end = std::lower_bound(next, chosen.end(), first + count);
+      rows.assign(count * rows_layout_.row_size(), std::byte{0});
+      const auto readable = runs_reader_->read(first, count, rows.data());
+      for (std::size_t m = 0; m < metric_count; ++m) {
+        trajectories[m].assign(count * columns, nan);
+        readable_trajectories[m].assign(count, 0);
+        if (trajectory_readers_[m]) readable_trajectories[m] = trajectory_readers_[m]->read(first, count, trajectories[m].data());
+      }
+      for (; next != end; ++next) {
+        const auto i = *next - first;
+        if (!readable[i]) continue;
+        const std::byte* bytes = rows.data() + i * rows_layout_.row_size();
+        RowResult result;
+        std::memcpy(&result, bytes + rows_layout_.identity_size(), sizeof result);
+        std::array<const double*, metric_count> stored{};
+        for (std::size_t m = 0; m < metric_count; ++m) {
+          if (readable_trajectories[m][i]) stored[m] = trajectories[m].data() + i * columns;
+        }
+        compare_with_recomputed(*next, rows_layout_.decode(bytes), result, stored);
+        ++report_.recomputed;
+      }
     }
   }
 
+  // `stored`: the row's trajectory values per metric, null where they could not be read.
   void compare_with_recomputed(std::size_t row, const RowIdentity& identity, const RowResult& result,
-                               std::vector<double>& stored) {
+                               const std::array<const double*, metric_count>& stored) {
     std::int8_t status = failed;
     science::RunResult recomputed;
     try {
@@ -865,10 +887,8 @@ class Verifier {
       }
     }
     for (std::size_t m = 0; m < metric_count; ++m) {
-      if (!trajectories_[m].valid()) continue;
+      if (stored[m] == nullptr) continue;
       const auto path = layout::trajectory_path(science::metric_names[m]);
-      RowReader reader(trajectories_[m], path, H5T_NATIVE_DOUBLE, 8, findings_);
-      if (!reader.read(row, 1, stored.data())[0]) continue;
       std::vector<double> expected(steps_.size(), nan);
       for (const auto& record : recomputed.records) {
         const auto column = std::lower_bound(steps_.begin(), steps_.end(), record.step);
@@ -879,12 +899,12 @@ class Verifier {
       std::int64_t differing = 0;
       std::size_t first = 0;
       for (std::size_t c = 0; c < steps_.size(); ++c) {
-        if (same_value(stored[c], expected[c])) continue;
+        if (same_value(stored[m][c], expected[c])) continue;
         if (differing++ == 0) first = c;
       }
       if (differing > 0) {
         mismatch(path, fmt::format("{} row {} (recomputed): step {}: {} stored, {} recomputed{}", path, row, steps_[first],
-                                   show(stored[first]), show(expected[first]),
+                                   show(stored[m][first]), show(expected[first]),
                                    differing > 1 ? fmt::format(" (and {} more steps)", differing - 1) : ""));
       }
     }
@@ -910,6 +930,9 @@ class Verifier {
   std::array<h5::Dataset, metric_count> cube_;
   h5::Dataset cube_status_;
   std::vector<RowInfo> info_;
+  // Kept from the row checks to recomputing, so that a damaged chunk is reported once.
+  std::optional<RowReader> runs_reader_;
+  std::array<std::optional<RowReader>, metric_count> trajectory_readers_;
   std::map<std::size_t, std::vector<std::pair<std::string, std::string>>> held_;
 };
 
