@@ -250,12 +250,17 @@ class Verifier {
     report_.verifier_version = HETSWEEP_VERSION;
     file_ = open_results(path_);
     read_root();
-    check_structure();
-    if (runs_.valid()) {
-      check_rows();
-      check_cube();
-      recheck_pending_rows();
-      recompute();
+    try {
+      check_structure();
+      if (runs_.valid()) {
+        check_rows();
+        check_cube();
+        recheck_pending_rows();
+        recompute();
+      }
+    } catch (const h5::Error& e) {
+      // Damage the checks above do not expect (an unreadable object header, a broken chunk index).
+      problem("/", "hdf5", fmt::format("the check stopped here: {}", e.what()));
     }
     findings_.finish(report_);
     return std::move(report_);
@@ -304,13 +309,22 @@ class Verifier {
 
   [[nodiscard]] bool v2() const { return format_ == layout::Format::hetsweep_2; }
 
+  // Whether the absolute `path` names an object; HDF5 fails rather than answer when a group on the way is
+  // missing, so each group is asked for in turn.
+  [[nodiscard]] bool link_exists(const std::string& path) const {
+    for (auto slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+      if (!h5::exists(file_, path.substr(0, slash))) return false;
+      if (slash == std::string::npos) return true;
+    }
+  }
+
   // Opens a dataset that must exist with this type class and shape (chunked with checksums in hetsweep-2
   // when `chunked`); reports what differs and returns an invalid handle then.
   h5::Dataset expect(const std::string& where, std::optional<Kind> kind, const std::vector<hsize_t>& dims,
                      bool chunked) {
     h5::Dataset dataset;
     try {
-      if (!h5::exists(file_, where)) {
+      if (!link_exists(where)) {
         problem(where, "structure", fmt::format("{}: missing", where));
         return {};
       }
@@ -356,7 +370,7 @@ class Verifier {
     const auto n_runs = static_cast<hsize_t>(grid_->size());
     // /runs first: its length is every per-run dataset's.
     try {
-      if (!h5::exists(file_, layout::runs_path)) {
+      if (!link_exists(layout::runs_path)) {
         problem(layout::runs_path, "structure", fmt::format("{}: missing", layout::runs_path));
       } else {
         runs_ = h5::Dataset::open(file_, layout::runs_path);
@@ -563,7 +577,7 @@ class Verifier {
         if (!per_run_readers[d]) continue;
         values.assign(count, 0);
         const auto read = per_run_readers[d]->read(first, count, values.data());
-        check_per_run(per_run_[d], first, read, readable, identities, values);
+        check_per_run(per_run_[d], first, read, identities, values);
       }
       for (std::size_t m = 0; m < metric_count; ++m) {
         if (!trajectory_readers_[m]) continue;
@@ -639,7 +653,7 @@ class Verifier {
 
   // A per-run dataset's values against the /runs rows: the row number, or the row's axis value or replicate.
   void check_per_run(const PerRun& per_run, hsize_t first, const std::vector<char>& read,
-                     const std::vector<char>& row_readable, const std::vector<RowIdentity>& identities,
+                     const std::vector<RowIdentity>& identities,
                      std::vector<std::uint64_t>& values) {
     const auto* param = per_run.parameter.empty() || per_run.parameter == layout::replicate_name
                             ? nullptr
@@ -659,10 +673,10 @@ class Verifier {
       if (!read[i]) continue;
       science::ParamValue expected = row;
       if (per_run.parameter == layout::replicate_name) {
-        if (!row_readable[i]) continue;
+        if (!info_[first + i].usable) continue;  // an unreadable or refused row is listed already
         expected = identities[i].replicate;
       } else if (param != nullptr) {
-        if (!row_readable[i]) continue;
+        if (!info_[first + i].usable) continue;
         expected = param->get(identities[i].params);
       }
       if (stored != expected) {

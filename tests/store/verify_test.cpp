@@ -243,17 +243,54 @@ TEST(Verify, FindsACubeCellThatDisagreesWithRuns) {
   EXPECT_EQ(report.problem_count, 2) << listing(report);
 }
 
-TEST(Verify, FindsAMissingDataset) {
+TEST(Verify, FindsRowsThatFailTheRowCheckAndListsEach) {
+  ScratchDirectory dir;
+  const auto path = dir / "out.h5";
+  write_computed_file(path);
+  write_runs_field(path, 2, "heterogeneity", 0.25);  // not the spec's fixed value
+  write_runs_field(path, 7, "step_size", 0.02);      // not on the axis
+  const auto report = verify(path);
+  EXPECT_TRUE(mentions(report, "/runs row 2, field heterogeneity: 0.25 differs from the spec's")) << listing(report);
+  EXPECT_TRUE(mentions(report, "/runs row 7, field step_size: 0.02 is not a value of the spec's axis")) << listing(report);
+  EXPECT_EQ(report.problem_count, 2) << listing(report);
+}
+
+TEST(Verify, ListsAtMostFiftyProblemsOfAKindAndCountsTheRest) {
+  ScratchDirectory dir;
+  const auto path = dir / "out.h5";
+  auto spec = spec_text;
+  spec.replace(spec.find("replicates: 2"), 13, "replicates: 20");  // 80 runs, all pending
+  ResultsWriter(path, parse(spec), OpenMode::create_or_resume).close();
+  {
+    auto file = h5::File::open(path, h5::Access::write);
+    auto loss = h5::Dataset::open(file, layout::trajectory_path("loss"));
+    const auto dims = loss.dims();
+    const std::vector<double> ones(dims[0] * dims[1], 1.0);
+    loss.write_all(H5T_NATIVE_DOUBLE, ones.data());
+    file.close();
+  }
+  const auto report = verify(path);
+  EXPECT_EQ(report.problem_count, 80);
+  ASSERT_EQ(report.problems.size(), 51U) << listing(report);
+  EXPECT_TRUE(mentions(report, "/trajectories/loss row 49: step 0: 1 where NaN belongs")) << listing(report);
+  EXPECT_EQ(report.problems.back(), "/trajectories/loss: trajectory: 30 more problems of this kind not listed");
+}
+
+TEST(Verify, FindsMissingDatasetsAndGroups) {
   ScratchDirectory dir;
   const auto path = dir / "out.h5";
   write_computed_file(path);
   {
     auto file = h5::File::open(path, h5::Access::write);
     h5::unlink(file, layout::cube_status_path);
+    h5::unlink(file, layout::axes_group);
     file.close();
   }
   const auto report = verify(path);
   EXPECT_TRUE(mentions(report, "/cube/status: missing")) << listing(report);
+  EXPECT_TRUE(mentions(report, "/axes/step_size: missing")) << listing(report);
+  EXPECT_TRUE(mentions(report, "/axes/algorithm: missing")) << listing(report);
+  EXPECT_EQ(report.problem_count, 3) << listing(report);
 }
 
 // A changed result written consistently into /runs, the trajectory and the cube: only recomputing tells.
