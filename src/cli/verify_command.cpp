@@ -47,8 +47,10 @@ int run_verify(const VerifyOptions& options) {
   }
   fmt::print("{}: format {}, written by hetsweep {}; {} runs, {} finished\n", options.path, report.format,
              report.writer_version.empty() ? "(unknown version)" : report.writer_version, report.rows, report.finished);
-  fmt::print("checked: the layout, every chunk's checksum, /runs against the spec, statuses, final metrics against "
-             "the trajectories, the trajectories, the cube against /runs\n");
+  fmt::print("checked: the layout, {}, /runs against the spec, statuses, final metrics against the trajectories, the "
+             "trajectories, the cube against /runs\n",
+             report.format == "hetsweep-1" ? "every value read (hetsweep-1 files have no checksums)"
+                                           : "every chunk's checksum");
   if (verify_options.recompute != 0) {
     fmt::print("recomputed {} finished runs (chosen with --seed {}) with hetsweep {}; a run's results are a pure "
                "function of its parameters, seed and build, so a file from another build may differ there without "
