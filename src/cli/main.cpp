@@ -15,6 +15,7 @@
 #include "cli/run_command.hpp"
 #include "cli/simulate_command.hpp"
 #include "cli/status_command.hpp"
+#include "cli/verify_command.hpp"
 #include "sched/console.hpp"
 
 int main(int argc, char** argv) {
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
       {"report", add_report_command(app)},
       {"export", add_export_command(app)},
       {"merge", add_merge_command(app)},
+      {"verify", add_verify_command(app)},
   };
   try {
     app.parse(argc, argv);
