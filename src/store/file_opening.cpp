@@ -26,19 +26,21 @@ h5::File open_existing(const fs::path& path, h5::Access access, bool recover_aft
   }
   try {
     return h5::File::open(path, access, recover_after_crash);
+  } catch (const h5::TruncatedFile& e) {
+    throw ResultsFileError(path,
+                           fmt::format("is truncated (shorter than its HDF5 superblock says), e.g. an incomplete "
+                                       "copy; restore the whole file ({})",
+                                       e.what()),
+                           true);
+  } catch (const h5::LockedFile& e) {
+    throw ResultsFileError(path, fmt::format("is locked by another process (a reader that opened it before "
+                                             "this writer, or a non-SWMR writer); close it and retry ({})",
+                                             e.what()));
+  } catch (const h5::NotHdf5& e) {
+    throw ResultsFileError(path, "is not an HDF5 file, so not a hetsweep results file", true);
+  } catch (const h5::ChecksumFailure& e) {
+    throw ResultsFileError(path, fmt::format("is damaged: {}", e.what()), true);
   } catch (const h5::Error& e) {
-    if (e.mentions("truncated file")) {
-      throw ResultsFileError(path,
-                             fmt::format("is truncated (shorter than its HDF5 superblock says), e.g. an incomplete "
-                                         "copy; restore the whole file ({})",
-                                         e.what()),
-                             true);
-    }
-    if (e.mentions("unable to lock file")) {
-      throw ResultsFileError(path, fmt::format("is locked by another process (a reader that opened it before "
-                                               "this writer, or a non-SWMR writer); close it and retry ({})",
-                                               e.what()));
-    }
     throw ResultsFileError(path, fmt::format("cannot be opened as an HDF5 file: {}", e.what()));
   }
 }

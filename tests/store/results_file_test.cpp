@@ -575,6 +575,57 @@ TEST(ResultsWriter, RefusesATruncatedFile) {
   expect_refused(path, "truncated");
 }
 
+// Flips one byte in the middle of the chunk of `dataset` that holds element `coords`.
+void flip_byte_in_chunk(const fs::path& path, const std::string& dataset, std::vector<hsize_t> coords) {
+  haddr_t address = 0;
+  hsize_t size = 0;
+  {
+    const auto file = h5::File::open(path, h5::Access::read);
+    const auto values = h5::Dataset::open(file, dataset);
+    unsigned filters = 0;
+    h5::check(H5Dget_chunk_info_by_coord(values.id(), coords.data(), &filters, &address, &size),
+              "H5Dget_chunk_info_by_coord", dataset);
+  }
+  ASSERT_GT(size, 8U);
+  std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+  const auto at = static_cast<std::streamoff>(address + size / 2);
+  file.seekg(at);
+  const char byte = static_cast<char>(file.get() ^ 0x10);
+  file.seekp(at);
+  file.put(byte);
+}
+
+TEST(ResultsReader, RefusesAFileWhoseRunsFailTheirChecksumNamingTheDatasetAndRows) {
+  ScratchDirectory dir;
+  const auto path = dir / "out.h5";
+  write_rows(path, parse(small_spec_text), {0, 1});
+  flip_byte_in_chunk(path, layout::runs_path, {0});
+  try {
+    ResultsReader reader(path);
+    FAIL() << "read /runs whose bytes changed";
+  } catch (const ResultsFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("is damaged"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(":/runs: rows 0 to 7 (a chunk each) fail their checksum"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(ResultsReader, ThrowsAChecksumFailureNamingTheTrajectoryAndRowsWhenATrajectoryChunkChanged) {
+  ScratchDirectory dir;
+  const auto path = dir / "out.h5";
+  write_rows(path, parse(small_spec_text), {0, 1});
+  flip_byte_in_chunk(path, layout::trajectory_path("loss"), {0, 0});
+  const ResultsReader reader(path);  // /runs is whole
+  try {
+    (void)reader.finished_runs();
+    FAIL() << "read a trajectory whose bytes changed";
+  } catch (const h5::ChecksumFailure& e) {
+    EXPECT_NE(std::string(e.what()).find(":/trajectories/loss: rows 0 to 7 (a chunk each) fail their checksum"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ResultsReader, RefusesAFileThatIsNotAResultsFile) {
   ScratchDirectory dir;
   h5::File::create(dir / "other.h5").close();
