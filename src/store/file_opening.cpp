@@ -22,7 +22,7 @@ h5::File open_existing(const fs::path& path, h5::Access access, bool recover_aft
     throw ResultsFileError(path, fmt::format("cannot be read: {}", e.what()));
   }
   if (!hdf5) {
-    throw ResultsFileError(path, "is not an HDF5 file, so not a hetsweep results file", true);
+    throw ResultsFileError(path, "is not an HDF5 file, so not a hetsweep results file");
   }
   try {
     return h5::File::open(path, access, recover_after_crash);
@@ -30,16 +30,15 @@ h5::File open_existing(const fs::path& path, h5::Access access, bool recover_aft
     throw ResultsFileError(path,
                            fmt::format("is truncated (shorter than its HDF5 superblock says), e.g. an incomplete "
                                        "copy; restore the whole file ({})",
-                                       e.what()),
-                           true);
+                                       e.what()));
   } catch (const h5::LockedFile& e) {
     throw ResultsFileError(path, fmt::format("is locked by another process (a reader that opened it before "
                                              "this writer, or a non-SWMR writer); close it and retry ({})",
                                              e.what()));
-  } catch (const h5::NotHdf5& e) {
-    throw ResultsFileError(path, "is not an HDF5 file, so not a hetsweep results file", true);
+  } catch (const h5::NotHdf5&) {
+    throw ResultsFileError(path, "is not an HDF5 file, so not a hetsweep results file");
   } catch (const h5::ChecksumFailure& e) {
-    throw ResultsFileError(path, fmt::format("is damaged: {}", e.what()), true);
+    throw ResultsFileError(path, fmt::format("is damaged: {}", e.what()));
   } catch (const h5::Error& e) {
     throw ResultsFileError(path, fmt::format("cannot be opened as an HDF5 file: {}", e.what()));
   }
@@ -51,8 +50,7 @@ layout::Format stored_format(const fs::path& path, const h5::File& file) {
   if (format && *format == layout::format_v1_name) return layout::Format::hetsweep_1;
   throw ResultsFileError(path,
                          fmt::format("is not a hetsweep results file (its `format` attribute is {}, not {})",
-                                     format ? fmt::format("\"{}\"", *format) : std::string("missing"), format_name),
-                         true);
+                                     format ? fmt::format("\"{}\"", *format) : std::string("missing"), format_name));
 }
 
 spec::SweepSpec stored_spec(const fs::path& path, const h5::File& file) {
@@ -90,6 +88,37 @@ StoredSweep read_stored(const fs::path& path) {
     return stored;
   } catch (const h5::Error& e) {
     throw ResultsFileError(path, fmt::format("is damaged: {}", e.what()));
+  }
+}
+
+fs::path resolve_output(const fs::path& path) {
+  // Linux gives up after 40 links; so does this.
+  constexpr int max_links = 40;
+  fs::path resolved = path;
+  for (int links = 0; fs::is_symlink(fs::symlink_status(resolved)); ++links) {
+    if (links == max_links) {
+      throw fs::filesystem_error("cannot follow the output's links", path, std::make_error_code(std::errc::too_many_symbolic_link_levels));
+    }
+    const auto target = fs::read_symlink(resolved);
+    resolved = target.is_absolute() ? target : directory_of(resolved) / target;
+  }
+  // The directories on the way may be links too: name the file by its real directory, where the temporary
+  // file that replaces it must be made.
+  return resolved == path ? path : fs::weakly_canonical(resolved);
+}
+
+void check_replaceable(const fs::path& path) {
+  if (fs::is_regular_file(path) && fs::file_size(path) == 0) return;
+  try {
+    auto file = open_existing(path, h5::Access::read, true);
+    stored_format(path, file);
+  } catch (const ResultsFileError& e) {
+    throw ResultsFileError(path, fmt::format("is not a file --restart may replace ({}); --restart replaces only a "
+                                             "hetsweep results file or an empty file; remove it yourself if it "
+                                             "is to go, or choose another output path",
+                                             e.what()));
+  } catch (const h5::Error& e) {
+    throw ResultsFileError(path, fmt::format("is not a file --restart may replace (it cannot be read: {})", e.what()));
   }
 }
 

@@ -64,7 +64,10 @@ class ResultsWriter {
   // the file exists but is not resumable with `spec` (a hetsweep-1 file included), or another ResultsWriter
   // (any process) has it open; the file is then left untouched. A new file, or a resumed one whose grid grew,
   // is built as a temporary file next to `path` and renamed over it when complete, so a crash meanwhile leaves
-  // the old state. A file whose writer was killed is taken over: whatever it flushed is kept.
+  // the old state. A file whose writer was killed is taken over: whatever it flushed is kept. A symbolic link
+  // at `path` stands for its target, in every mode: the target is created, resumed, grown or replaced (and the
+  // temporary made beside it), the link stays. `restart` replaces only a results file or an empty file.
+  // Whatever the OS refuses about `path` (too long, a loop of links...) is a ResultsFileError too.
   ResultsWriter(const std::filesystem::path& path, const spec::SweepSpec& spec, OpenMode mode);
   ~ResultsWriter();
   ResultsWriter(const ResultsWriter&) = delete;

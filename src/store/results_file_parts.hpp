@@ -78,6 +78,15 @@ inline std::vector<std::string> run_coordinate_names(const spec::SweepSpec& spec
 // ---------------------------------------------------------------------------------------------------------
 // Opening (file_opening.cpp): path checks, locking, HDF5's refusals as ResultsFileErrors.
 
+// The file a writer writes for the output `path`: a symbolic link's final target (followed even when it does
+// not exist yet, so that a dangling link creates its target), else `path` itself. Throws
+// std::filesystem::filesystem_error when the OS refuses to read a link.
+std::filesystem::path resolve_output(const std::filesystem::path& path);
+// Throws ResultsFileError unless --restart may replace the existing file at `path`: an empty file, or one that
+// opens as a hetsweep results file of either format (damaged rows or another spec's included). Any other file
+// is somebody's data.
+void check_replaceable(const std::filesystem::path& path);
+
 // What an existing file holds, read without modifying it.
 struct StoredSweep {
   spec::SweepSpec spec;

@@ -22,8 +22,12 @@ struct ResultsReader::Impl {
 
 ResultsReader::ResultsReader(const fs::path& path) : impl_(std::make_unique<Impl>()) {
   impl_->path = path;
-  if (!fs::exists(path)) throw ResultsFileError(path, "does not exist");
-  if (!fs::is_regular_file(path)) throw ResultsFileError(path, "is not a regular file");
+  try {
+    if (!fs::exists(path)) throw ResultsFileError(path, "does not exist");
+    if (!fs::is_regular_file(path)) throw ResultsFileError(path, "is not a regular file");
+  } catch (const fs::filesystem_error& e) {
+    throw ResultsFileError(path, fmt::format("cannot be read: {}", e.code().message()));
+  }
   try {
     impl_->file = open_existing(path, h5::Access::read_swmr, false);
   } catch (const ResultsFileError&) {

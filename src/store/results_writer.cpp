@@ -56,6 +56,7 @@ struct ResultsWriter::Impl {
   Impl(const fs::path& p, const spec::SweepSpec& s) : path(p), spec(s), cube_index(spec) {}
 
   void open(OpenMode mode);
+  void open_resolved(OpenMode mode);
   void create(bool replace);
   // Whether the file was replaced by a grown copy.
   bool resume();
@@ -66,6 +67,16 @@ struct ResultsWriter::Impl {
 };
 
 void ResultsWriter::Impl::open(OpenMode mode) {
+  try {
+    path = resolve_output(path);
+    open_resolved(mode);
+  } catch (const fs::filesystem_error& e) {
+    // The OS refused to look at the path (too long, a loop, no permission to search a directory...).
+    throw ResultsFileError(path, fmt::format("cannot be used as the output: {}", e.code().message()));
+  }
+}
+
+void ResultsWriter::Impl::open_resolved(OpenMode mode) {
   if (fs::is_directory(path)) {
     throw ResultsFileError(path, "is a directory; the output must name a file, e.g. DIR/results.h5");
   }
@@ -81,6 +92,7 @@ void ResultsWriter::Impl::open(OpenMode mode) {
   if (!exists) {
     create(false);
   } else if (mode == OpenMode::restart) {
+    check_replaceable(path);
     // Refused while another writer holds the file; a file this process cannot write is replaced all the same.
     WriterLock old;
     bool lockable = true;

@@ -191,5 +191,24 @@ else
   echo "SKIP: disk full cases (cannot mount a tmpfs here)"
 fi
 
+# The output through a symbolic link is the link's target, made, resumed and replaced there; the link stays.
+mkdir -p real
+ln -sfn real/linked.h5 linked.h5  # dangling until the first run
+code=0
+timeout 60 "$hetsweep" run good.yaml -o linked.h5 >/dev/null 2>err.log || code=$?
+if ((code == 0)) && [[ -L linked.h5 && -f real/linked.h5 && ! -L real/linked.h5 ]] &&
+  timeout 60 "$hetsweep" run good.yaml -o linked.h5 2>err2.log && grep -q "computed 0 runs" err2.log &&
+  timeout 60 "$hetsweep" run good.yaml -o linked.h5 --restart 2>/dev/null && [[ -L linked.h5 ]] &&
+  [[ -z $(ls -A real | grep -v '^linked.h5$') ]]; then
+  pass "output_dangling_symlink creates, resumes and restarts its target"
+else
+  fail "output_dangling_symlink: exit $code: $(head -c 300 err.log)"
+fi
+long=$(printf 'x%.0s' $(seq 5000))
+expect_refusal output_name_too_long "File name too long" "$long.h5" -- timeout 10 "$hetsweep" run good.yaml -o "$long.h5"
+cp good.yaml victim.yaml
+expect_refusal restart_onto_the_spec "victim.yaml.*replaces only a hetsweep results file or an empty file" victim.yaml -- timeout 10 "$hetsweep" run victim.yaml -o victim.yaml --restart
+expect_refusal restart_onto_a_text_file "text.h5.*replaces only a hetsweep results file" text.h5 -- timeout 10 "$hetsweep" run good.yaml -o text.h5 --restart
+
 echo "$passed passed, $failed failed"
 ((failed == 0))

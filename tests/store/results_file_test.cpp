@@ -626,6 +626,75 @@ TEST(ResultsReader, ThrowsAChecksumFailureNamingTheTrajectoryAndRowsWhenATraject
   }
 }
 
+// A link in one directory to a file in another: every mode writes the target and leaves the link a link.
+TEST(ResultsWriter, WritesTheTargetOfASymlinkInEveryModeAndKeepsTheLink) {
+  ScratchDirectory dir;
+  fs::create_directory(dir / "data");
+  fs::create_directory(dir / "links");
+  const auto target = dir / "data" / "out.h5";
+  const auto link = dir / "links" / "out.h5";
+  fs::create_symlink("../data/out.h5", link);  // dangling until the first run creates the target
+  const auto small = parse(small_spec_text);
+  write_rows(link, small, {0});  // create
+  ASSERT_TRUE(fs::is_symlink(fs::symlink_status(link)));
+  ASSERT_TRUE(fs::is_regular_file(fs::symlink_status(target)));
+  write_rows(link, small, {1});  // resume
+  EXPECT_EQ(rows_by_index(target).at(1).status, RowStatus::done);
+  auto grown_text = small_spec_text;
+  grown_text.replace(grown_text.find("replicates: 2"), 13, "replicates: 3");
+  write_rows(link, parse(grown_text), {8});  // grow
+  ASSERT_TRUE(fs::is_symlink(fs::symlink_status(link)));
+  const auto rows = rows_by_index(target);
+  EXPECT_EQ(rows.size(), 12U);
+  EXPECT_EQ(rows.at(0).status, RowStatus::done);
+  EXPECT_EQ(rows.at(8).status, RowStatus::done);
+  ResultsWriter(link, small, OpenMode::restart).close();  // restart
+  ASSERT_TRUE(fs::is_symlink(fs::symlink_status(link)));
+  EXPECT_EQ(rows_by_index(target).size(), 8U);
+  for (const auto& [i, row] : rows_by_index(target)) EXPECT_EQ(row.status, RowStatus::pending);
+  // No temporary was left in either directory.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir / "data"), fs::directory_iterator()), 1);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir / "links"), fs::directory_iterator()), 1);
+}
+
+TEST(ResultsWriter, RefusesAnOverlongPathWithTheOperatingSystemsWords) {
+  ScratchDirectory dir;
+  const auto path = dir / std::string(5000, 'x');
+  try {
+    ResultsWriter writer(path, parse(small_spec_text), OpenMode::create_or_resume);
+    FAIL() << "accepted a 5000-character name";
+  } catch (const ResultsFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("File name too long"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ResultsWriter, RestartRefusesAFileThatIsNotAResultsFileAndLeavesItUntouched) {
+  ScratchDirectory dir;
+  std::ofstream(dir / "spec.yaml") << small_spec_text;
+  h5::File::create(dir / "other.h5").close();
+  for (const auto* name : {"spec.yaml", "other.h5"}) {
+    const auto path = dir / name;
+    const auto bytes = file_bytes(path);
+    try {
+      ResultsWriter writer(path, parse(small_spec_text), OpenMode::restart);
+      FAIL() << "--restart replaced " << name;
+    } catch (const ResultsFileError& e) {
+      EXPECT_NE(std::string(e.what()).find("replaces only a hetsweep results file or an empty file"),
+                std::string::npos)
+          << e.what();
+      EXPECT_FALSE(e.replaceable());
+    }
+    EXPECT_EQ(file_bytes(path), bytes) << name;
+  }
+}
+
+TEST(ResultsWriter, RestartReplacesAnEmptyFile) {
+  ScratchDirectory dir;
+  std::ofstream(dir / "out.h5").close();
+  ResultsWriter(dir / "out.h5", parse(small_spec_text), OpenMode::restart).close();
+  EXPECT_EQ(ResultsReader(dir / "out.h5").rows().size(), 8U);
+}
+
 TEST(ResultsReader, RefusesAFileThatIsNotAResultsFile) {
   ScratchDirectory dir;
   h5::File::create(dir / "other.h5").close();
