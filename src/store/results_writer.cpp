@@ -1,9 +1,11 @@
 // The SWMR writer: creates, resumes or grows the file at open, then writes outcomes in batches.
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <numeric>
 #include <unordered_set>
@@ -43,6 +45,11 @@ struct ResultsWriter::Impl {
   layout::CubeIndex cube_index;
   WriterLock lock;
   h5::File file;
+  // The file as this writer knows it: which one (device and inode when opened) and how long it was at the last
+  // flush. A file deleted, replaced or truncated under the writer must not end in a reported success.
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t flushed_size = 0;
   h5::Dataset runs;
   std::array<h5::Dataset, metric_count> trajectories;
   std::array<h5::Dataset, metric_count> cube;
@@ -64,6 +71,9 @@ struct ResultsWriter::Impl {
   void write(const RunOutcome& outcome);
   void flush();
   void close();
+  // Throws ResultsFileError, after dropping the file, when the file at `path` is no longer the one written.
+  void check_unchanged();
+  void abandon();
 };
 
 void ResultsWriter::Impl::open(OpenMode mode) {
@@ -167,6 +177,13 @@ bool ResultsWriter::Impl::resume() {
 void ResultsWriter::Impl::start_writing() {
   // Takes over from a writer that was killed, if any: the WriterLock proves none is alive.
   file = open_existing(path, h5::Access::write_swmr, true);
+  struct stat opened {};
+  if (::stat(path.c_str(), &opened) != 0) {
+    throw ResultsFileError(path, fmt::format("cannot be checked: {}", std::strerror(errno)));
+  }
+  device = opened.st_dev;
+  inode = opened.st_ino;
+  flushed_size = opened.st_size;
   runs = h5::Dataset::open(file, layout::runs_path, runs_cache_bytes);
   for (std::size_t m = 0; m < metric_count; ++m) {
     trajectories[m] =
@@ -234,6 +251,8 @@ void ResultsWriter::Impl::write(const RunOutcome& outcome) {
 
 void ResultsWriter::Impl::flush() {
   if (!file.valid()) throw std::logic_error(fmt::format("{}: flush() after close()", path.string()));
+  // Before HDF5 writes more into a file that is no longer there as it was.
+  check_unchanged();
   if (!buffered.empty()) {
     std::vector<std::size_t> order(buffered.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
@@ -320,6 +339,10 @@ void ResultsWriter::Impl::flush() {
     buffered_values.clear();
   }
   file.flush();
+  struct stat flushed {};
+  if (::stat(path.c_str(), &flushed) == 0 && flushed.st_dev == device && flushed.st_ino == inode) {
+    flushed_size = flushed.st_size;
+  }
 }
 
 void ResultsWriter::Impl::close() {
@@ -330,7 +353,49 @@ void ResultsWriter::Impl::close() {
   cube = {};
   cube_status = {};
   file.close();
+  check_unchanged();
+  // Still readable as this sweep's file, as the next reader will open it.
+  try {
+    const auto reopened = open_existing(path, h5::Access::read, false);
+    if (h5::read_string_attribute(reopened, "/", "fingerprint") != spec::fingerprint(spec)) {
+      throw ResultsFileError(path, "no longer holds this sweep after writing");
+    }
+  } catch (const h5::Error& e) {
+    throw ResultsFileError(path, fmt::format("cannot be read back after writing: {}", e.what()));
+  }
   lock = {};
+}
+
+void ResultsWriter::Impl::abandon() {
+  runs = {};
+  trajectories = {};
+  cube = {};
+  cube_status = {};
+  file = {};
+  lock = {};
+  buffered.clear();
+  buffered_values.clear();
+}
+
+void ResultsWriter::Impl::check_unchanged() {
+  struct stat now {};
+  std::string what;
+  if (::stat(path.c_str(), &now) != 0) {
+    const int error = errno;
+    what = error == ENOENT ? "was deleted while this sweep wrote it, so its results are lost; run the same command to "
+                             "start over"
+                           : fmt::format("cannot be checked while this sweep writes it: {}", std::strerror(error));
+  } else if (now.st_dev != device || now.st_ino != inode) {
+    what = "was replaced by another file while this sweep wrote it; this sweep's results went to the replaced file "
+           "and are lost, and the file now there was left alone";
+  } else if (now.st_size < flushed_size) {
+    what = fmt::format("was truncated while this sweep wrote it ({} bytes on disk, {} written before), so it is no "
+                       "longer whole; restore it from a copy, or start over with --restart",
+                       now.st_size, flushed_size);
+  }
+  if (what.empty()) return;
+  if (file.valid()) abandon();
+  throw ResultsFileError(path, what);
 }
 
 ResultsWriter::ResultsWriter(const fs::path& path, const spec::SweepSpec& spec, OpenMode mode)

@@ -210,5 +210,24 @@ cp good.yaml victim.yaml
 expect_refusal restart_onto_the_spec "victim.yaml.*replaces only a hetsweep results file or an empty file" victim.yaml -- timeout 10 "$hetsweep" run victim.yaml -o victim.yaml --restart
 expect_refusal restart_onto_a_text_file "text.h5.*replaces only a hetsweep results file" text.h5 -- timeout 10 "$hetsweep" run good.yaml -o text.h5 --restart
 
+# A file truncated under a running sweep: the writer sees it at its next flush and stops with exit 1 naming
+# what happened, instead of reporting success into a file that is no longer whole.
+rm -f cut.h5
+"$hetsweep" run "$here/data/slow.yaml" -o cut.h5 >/dev/null 2>cut.log &
+sweep=$!
+finished=0
+for ((i = 0; i < 600 && finished < 3; i++)); do
+  finished=$(/usr/bin/python3 "$here/../deploy/compare_results.py" finished cut.h5 2>/dev/null || echo 0)
+  ((finished < 3)) && sleep 0.05
+done
+truncate -s $(($(stat -c %s cut.h5) / 2)) cut.h5
+code=0
+wait "$sweep" || code=$?
+if ((code == 1)) && grep -q "cut.h5: was truncated while this sweep wrote it" cut.log; then
+  pass "truncated_under_the_writer (exit 1, $(grep -o 'was truncated[^;]*' cut.log | head -n 1))"
+else
+  fail "truncated_under_the_writer: exit $code after $finished finished runs: $(head -c 300 cut.log)"
+fi
+
 echo "$passed passed, $failed failed"
 ((failed == 0))

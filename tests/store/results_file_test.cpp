@@ -508,6 +508,47 @@ TEST(ResultsWriter, RefusesASecondWriterOnTheSameFile) {
   EXPECT_EQ(rows_by_index(path).at(0).status, RowStatus::done);
 }
 
+// --- a file that changes under the writer ----------------------------------------------------------------
+
+// Writes and flushes two rows, lets `change` act on the file, writes a third and expects close() to refuse
+// success with `what`.
+template <class Change>
+void expect_close_to_report(const std::string& what, Change&& change) {
+  ScratchDirectory dir;
+  const auto path = dir / "out.h5";
+  ResultsWriter writer(path, parse(small_spec_text), OpenMode::create_or_resume);
+  const auto pending = writer.pending();
+  writer.write(fake_outcome(pending[0]));
+  writer.write(fake_outcome(pending[1]));
+  writer.flush();
+  change(path, dir);
+  writer.write(fake_outcome(pending[2]));
+  try {
+    writer.close();
+    FAIL() << "close() reported success on a file that " << what;
+  } catch (const ResultsFileError& e) {
+    EXPECT_EQ(e.path(), path);
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+  }
+}
+
+TEST(ResultsWriter, CloseThrowsWhenTheFileWasTruncatedUnderIt) {
+  expect_close_to_report("was truncated while this sweep wrote it",
+                         [](const fs::path& path, const ScratchDirectory&) { fs::resize_file(path, fs::file_size(path) / 2); });
+}
+
+TEST(ResultsWriter, CloseThrowsWhenTheFileWasReplacedUnderIt) {
+  expect_close_to_report("was replaced by another file", [](const fs::path& path, const ScratchDirectory& dir) {
+    fs::copy_file(path, dir / "copy.h5");
+    fs::rename(dir / "copy.h5", path);
+  });
+}
+
+TEST(ResultsWriter, CloseThrowsWhenTheFileWasDeletedUnderIt) {
+  expect_close_to_report("was deleted while this sweep wrote it",
+                         [](const fs::path& path, const ScratchDirectory&) { fs::remove(path); });
+}
+
 // --- output paths ----------------------------------------------------------------------------------------
 
 void expect_refused(const fs::path& path, const std::string& reason) {
