@@ -55,7 +55,8 @@ struct RunOutcome {
 
 enum class OpenMode {
   create_or_resume,  // create OUT, or resume it when it holds the same sweep (a grown grid is appended)
-  restart,           // replace whatever is at OUT with a new file
+  retry_failed,      // as create_or_resume, and the failed rows are pending again, so that they are computed anew
+  restart,           // replace the results file (or empty file) at OUT with a new file
 };
 
 class ResultsWriter {

@@ -121,6 +121,10 @@ void ResultsWriter::Impl::open_resolved(OpenMode mode) {
   if (replaced) lock = lock_for_writing(path);
   remove_stale_temporaries(path);
   start_writing();
+  if (mode == OpenMode::retry_failed) {
+    // Only in memory: the rows show `failed` until their new outcome is written, which is true until then.
+    std::replace(status.begin(), status.end(), RowStatus::failed, RowStatus::pending);
+  }
 }
 
 void ResultsWriter::Impl::create(bool replace) {

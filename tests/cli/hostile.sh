@@ -229,5 +229,20 @@ else
   fail "truncated_under_the_writer: exit $code after $finished finished runs: $(head -c 300 cut.log)"
 fi
 
+# --retry-failed computes failed runs again, and only with the flag. No valid input makes a run fail, so a
+# finished file's row is marked failed by hand.
+cp done.h5 retry.h5
+/usr/bin/python3 -c 'import h5py
+with h5py.File("retry.h5", "r+") as f:
+    row = f["runs"][1]; row["status"] = 3; f["runs"][1] = row'
+if "$hetsweep" run good.yaml -o retry.h5 2>retry.log && grep -q "computed 0 runs" retry.log &&
+  "$hetsweep" status retry.h5 | grep -q "failed      1" &&
+  "$hetsweep" run good.yaml -o retry.h5 --retry-failed 2>retry.log && grep -q "computed 1 runs" retry.log &&
+  /usr/bin/python3 "$here/../deploy/compare_results.py" equal done.h5 retry.h5 >/dev/null; then
+  pass "retry_failed recomputes the failed run only when asked, to the same results"
+else
+  fail "retry_failed: $(head -c 300 retry.log)"
+fi
+
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -508,6 +508,36 @@ TEST(ResultsWriter, RefusesASecondWriterOnTheSameFile) {
   EXPECT_EQ(rows_by_index(path).at(0).status, RowStatus::done);
 }
 
+TEST(ResultsWriter, RetryFailedMakesFailedRowsPendingAgainOnlyWhenAsked) {
+  ScratchDirectory dir;
+  const auto path = dir / "out.h5";
+  const auto spec = parse(small_spec_text);
+  write_rows(path, spec, {1, 4}, RowStatus::failed);
+  write_rows(path, spec, {2}, RowStatus::done);
+  const auto pending_rows = [&](OpenMode mode) {
+    ResultsWriter writer(path, spec, mode);
+    std::set<std::int64_t> rows;
+    for (const auto& run : writer.pending()) rows.insert(run.row);
+    writer.close();
+    return rows;
+  };
+  EXPECT_EQ(pending_rows(OpenMode::create_or_resume), (std::set<std::int64_t>{0, 3, 5, 6, 7}));
+  EXPECT_EQ(pending_rows(OpenMode::retry_failed), (std::set<std::int64_t>{0, 1, 3, 4, 5, 6, 7}));
+  {
+    ResultsWriter writer(path, spec, OpenMode::retry_failed);
+    for (const auto& run : writer.pending()) {
+      if (run.row == 1) writer.write(fake_outcome(run));
+    }
+    writer.close();
+  }
+  const auto rows = rows_by_index(path);
+  EXPECT_EQ(rows.at(1).status, RowStatus::done);
+  expect_finals(rows.at(1), 40);
+  EXPECT_EQ(rows.at(4).status, RowStatus::failed);  // not recomputed in that session: still failed
+  EXPECT_EQ(read_vector<std::int8_t>(path, layout::cube_status_path, H5T_NATIVE_INT8).at(1), 1);
+  EXPECT_EQ(read_trajectory(path, "loss").at(1, 4), fake_value(1, 40, 4));
+}
+
 // --- a file that changes under the writer ----------------------------------------------------------------
 
 // Writes and flushes two rows, lets `change` act on the file, writes a third and expects close() to refuse
