@@ -10,7 +10,10 @@ namespace hetsweep::store {
 namespace fs = std::filesystem;
 
 ResultsFileError::ResultsFileError(const fs::path& path, const std::string& message, bool replaceable)
-    : std::runtime_error(fmt::format("{}: {}", path.string(), message)), path_(path), replaceable_(replaceable) {}
+    : std::runtime_error(fmt::format("{}: {}", path.string(), message)),
+      path_(path),
+      message_(message),
+      replaceable_(replaceable) {}
 
 namespace parts {
 
@@ -113,12 +116,14 @@ void check_replaceable(const fs::path& path) {
     auto file = open_existing(path, h5::Access::read, true);
     stored_format(path, file);
   } catch (const ResultsFileError& e) {
-    throw ResultsFileError(path, fmt::format("is not a file --restart may replace ({}); --restart replaces only a "
-                                             "hetsweep results file or an empty file; remove it yourself if it "
-                                             "is to go, or choose another output path",
-                                             e.what()));
+    throw ResultsFileError(path, fmt::format("{}; --restart replaces only a hetsweep results file or an empty "
+                                             "file: remove this one yourself if it is to go, or choose another "
+                                             "output path",
+                                             e.message()));
   } catch (const h5::Error& e) {
-    throw ResultsFileError(path, fmt::format("is not a file --restart may replace (it cannot be read: {})", e.what()));
+    throw ResultsFileError(path, fmt::format("cannot be read ({}); --restart replaces only a hetsweep results file "
+                                             "or an empty file",
+                                             e.what()));
   }
 }
 

@@ -31,10 +31,13 @@ class ResultsFileError : public std::runtime_error {
   // so a writer asked to restart would replace it.
   ResultsFileError(const std::filesystem::path& path, const std::string& message, bool replaceable = false);
   const std::filesystem::path& path() const { return path_; }
+  // What is wrong, without the path.
+  [[nodiscard]] const std::string& message() const { return message_; }
   [[nodiscard]] bool replaceable() const { return replaceable_; }
 
  private:
   std::filesystem::path path_;
+  std::string message_;
   bool replaceable_;
 };
 
