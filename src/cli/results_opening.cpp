@@ -15,10 +15,13 @@ std::unique_ptr<store::ResultsReader> open_results_or_usage_error(const std::fil
 }
 
 std::unique_ptr<store::ResultsWriter> open_writer_or_usage_error(const std::filesystem::path& path,
-                                                                 const spec::SweepSpec& spec, bool restart) {
+                                                                 const spec::SweepSpec& spec, bool restart,
+                                                                 bool retry_failed) {
+  const auto mode = restart        ? store::OpenMode::restart
+                    : retry_failed ? store::OpenMode::retry_failed
+                                   : store::OpenMode::create_or_resume;
   try {
-    return std::make_unique<store::ResultsWriter>(path, spec,
-                                                  restart ? store::OpenMode::restart : store::OpenMode::create_or_resume);
+    return std::make_unique<store::ResultsWriter>(path, spec, mode);
   } catch (const store::ResultsFileError& e) {
     throw UsageError(e.replaceable() ? fmt::format("{}; or choose another output path, or run with --restart to "
                                                    "replace the file",

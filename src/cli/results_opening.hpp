@@ -9,8 +9,10 @@
 namespace hetsweep::cli {
 
 std::unique_ptr<store::ResultsReader> open_results_or_usage_error(const std::filesystem::path& path);
-// Creates or resumes (or with `restart` replaces) the results file of `spec` at `path` for writing.
+// Creates or resumes (or with `restart` replaces) the results file of `spec` at `path` for writing; with
+// `retry_failed` its failed runs are computed again.
 std::unique_ptr<store::ResultsWriter> open_writer_or_usage_error(const std::filesystem::path& path,
-                                                                 const spec::SweepSpec& spec, bool restart);
+                                                                 const spec::SweepSpec& spec, bool restart,
+                                                                 bool retry_failed = false);
 
 }  // namespace hetsweep::cli

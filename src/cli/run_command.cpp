@@ -25,6 +25,7 @@ struct RunOptions {
   std::string spec_path;
   std::string output;
   bool restart = false;
+  bool retry_failed = false;
   std::string shard;
   std::string progress = "auto";
 };
@@ -52,7 +53,7 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
   sched::install_stop_handlers(world.size() == 1);
   const Shard shard = options.shard.empty() ? Shard{} : parse_shard(options.shard);
   const auto spec = load_spec_or_usage_error(options.spec_path);
-  const auto writer = open_writer_or_usage_error(options.output, spec, options.restart);
+  const auto writer = open_writer_or_usage_error(options.output, spec, options.restart, options.retry_failed);
 
   const auto pending = writer->pending();
   std::vector<sched::WorkItem> work;
@@ -128,6 +129,7 @@ std::function<int()> add_run_command(CLI::App& app) {
   command->add_option("spec", options->spec_path, "the sweep spec (YAML)")->required();
   command->add_option("-o,--output", options->output, "the results file (HDF5); resumed if it exists")->required();
   command->add_flag("--restart", options->restart, "replace an existing results file instead of resuming it");
+  command->add_flag("--retry-failed", options->retry_failed, "compute the runs that failed again (they are kept otherwise)");
   command->add_option("--shard", options->shard, "compute only the slice I of N of the runs (I/N, e.g. 0/4)");
   command->add_option("--progress", options->progress,
                       "bar, lines (one every 10 s) or none; default: a bar when stderr (under mpirun, mpirun's) is a "

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <hdf5_hl.h>
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdlib>
 #include <memory>
 
@@ -25,6 +27,23 @@ const bool library_set_up = [] {
 // access property that makes H5Fopen zero the superblock's status flags instead of refusing the file.
 constexpr const char* clear_status_flags_property = "clear_status_flags";
 
+herr_t collect_entry(unsigned /*n*/, const H5E_error2_t* entry, void* stack) {
+  static_cast<std::vector<StackEntry>*>(stack)->push_back(
+      {entry->maj_num, entry->min_num, entry->func_name != nullptr ? entry->func_name : "?",
+       entry->desc != nullptr ? entry->desc : ""});
+  return 0;
+}
+
+// Takes HDF5's error stack of this thread, leaving it empty.
+std::vector<StackEntry> take_error_stack() {
+  std::vector<StackEntry> entries;
+  const hid_t stack = H5Eget_current_stack();
+  if (stack < 0) return entries;
+  H5Ewalk2(stack, H5E_WALK_DOWNWARD, &collect_entry, &entries);
+  H5Eclose_stack(stack);
+  return entries;
+}
+
 std::string message_text(hid_t message_id) {
   char buffer[256] = {};
   H5E_type_t type{};
@@ -32,28 +51,69 @@ std::string message_text(hid_t message_id) {
   return buffer;
 }
 
-herr_t collect_entry(unsigned /*n*/, const H5E_error2_t* entry, void* messages) {
-  auto text = fmt::format("{}: {}", entry->func_name != nullptr ? entry->func_name : "?",
-                          entry->desc != nullptr ? entry->desc : "");
-  if (const auto minor = message_text(entry->min_num); !minor.empty()) text += fmt::format(" ({})", minor);
-  static_cast<std::vector<std::string>*>(messages)->push_back(std::move(text));
-  return 0;
-}
-
-// Takes HDF5's error stack of this thread, leaving it empty.
-std::vector<std::string> take_error_stack() {
-  std::vector<std::string> messages;
-  const hid_t stack = H5Eget_current_stack();
-  if (stack < 0) return messages;
-  H5Ewalk2(stack, H5E_WALK_DOWNWARD, &collect_entry, &messages);
-  H5Eclose_stack(stack);
-  return messages;
-}
-
-std::string describe(const std::string& call, const std::string& context, const std::vector<std::string>& stack) {
+std::string describe(const std::string& call, const std::string& context, const std::vector<StackEntry>& stack,
+                     const std::string& summary) {
   auto text = fmt::format("{} failed on {}", call, context);
-  if (!stack.empty()) text += fmt::format(": {}", fmt::join(stack, "; "));
+  if (!summary.empty()) text += fmt::format(": {}", summary);
+  std::vector<std::string> entries;
+  for (const auto& entry : stack) {
+    auto line = fmt::format("{}: {}", entry.function, entry.description);
+    if (const auto minor = message_text(entry.minor); !minor.empty()) line += fmt::format(" ({})", minor);
+    entries.push_back(std::move(line));
+  }
+  if (!entries.empty()) text += fmt::format("{}{}", summary.empty() ? ": " : " (", fmt::join(entries, "; "));
+  if (!entries.empty() && !summary.empty()) text += ")";
   return text;
+}
+
+bool has_entry(const std::vector<StackEntry>& stack, hid_t major, hid_t minor) {
+  return std::any_of(stack.begin(), stack.end(),
+                     [&](const StackEntry& e) { return e.major == major && e.minor == minor; });
+}
+
+// The one place that says what a failure means, from the error numbers HDF5 1.10 raises for each (found by
+// causing each in tests/store/h5_test.cpp). `os_error`: errno right after the failed call, the only record of
+// why a write failed (HDF5 puts it in the text only).
+Failure classify(const std::vector<StackEntry>& stack, int os_error) {
+  if (has_entry(stack, H5E_FILE, H5E_TRUNCATED)) return Failure::truncated;
+  if (has_entry(stack, H5E_FILE, H5E_NOTHDF5)) return Failure::not_hdf5;
+  if (std::any_of(stack.begin(), stack.end(), [](const StackEntry& e) { return e.minor == H5E_CANTLOCKFILE; })) {
+    return Failure::locked;
+  }
+  // A chunk: H5Z__filter_fletcher32 raises (storage, read failed) under the pipeline's (filters, read failed).
+  if (has_entry(stack, H5E_PLINE, H5E_READERROR) && has_entry(stack, H5E_STORAGE, H5E_READERROR)) {
+    return Failure::checksum;
+  }
+  // Metadata: the cache's (read failed) after all read attempts, when the bytes were read but did not verify
+  // (a failed read of the bytes themselves adds a low-level I/O entry).
+  if (has_entry(stack, H5E_CACHE, H5E_READERROR) && !has_entry(stack, H5E_IO, H5E_READERROR) &&
+      !has_entry(stack, H5E_VFL, H5E_READERROR)) {
+    return Failure::checksum;
+  }
+  if (has_entry(stack, H5E_IO, H5E_WRITEERROR) && (os_error == ENOSPC || os_error == EDQUOT)) {
+    return Failure::no_space;
+  }
+  return Failure::other;
+}
+
+[[noreturn]] void throw_error(std::string call, std::string context, std::vector<StackEntry> stack, Failure failure,
+                              const std::string& summary) {
+  switch (failure) {
+    case Failure::not_hdf5:
+      throw NotHdf5(std::move(call), std::move(context), std::move(stack), failure, summary);
+    case Failure::truncated:
+      throw TruncatedFile(std::move(call), std::move(context), std::move(stack), failure, summary);
+    case Failure::locked:
+      throw LockedFile(std::move(call), std::move(context), std::move(stack), failure, summary);
+    case Failure::checksum:
+      throw ChecksumFailure(std::move(call), std::move(context), std::move(stack), failure, summary);
+    case Failure::no_space:
+      throw NoSpace(std::move(call), std::move(context), std::move(stack), failure,
+                    summary.empty() ? std::string("no space left on the device") : summary);
+    case Failure::other:
+      break;
+  }
+  throw Error(std::move(call), std::move(context), std::move(stack), failure, summary);
 }
 
 PropertyList file_access(bool clear_status_flags, std::string_view context) {
@@ -81,21 +141,21 @@ PropertyList dataset_access(std::size_t chunk_cache_bytes, std::string_view cont
 
 }  // namespace
 
-Error::Error(std::string call, std::string context, std::vector<std::string> stack)
-    : std::runtime_error(describe(call, context, stack)),
+Error::Error(std::string call, std::string context, std::vector<StackEntry> stack, Failure failure,
+             const std::string& summary)
+    : std::runtime_error(describe(call, context, stack, summary)),
       call_(std::move(call)),
       context_(std::move(context)),
-      stack_(std::move(stack)) {}
+      stack_(std::move(stack)),
+      failure_(failure) {}
 
-bool Error::mentions(std::string_view text) const {
-  for (const auto& entry : stack_) {
-    if (entry.find(text) != std::string::npos) return true;
-  }
-  return false;
-}
+bool Error::has(hid_t major, hid_t minor) const { return has_entry(stack_, major, minor); }
 
-void fail(std::string_view call, std::string_view context) {
-  throw Error(std::string(call), std::string(context), take_error_stack());
+void fail(std::string_view call, std::string_view context, const std::string& summary) {
+  const int os_error = errno;
+  auto stack = take_error_stack();
+  const auto failure = classify(stack, os_error);
+  throw_error(std::string(call), std::string(context), std::move(stack), failure, summary);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -313,11 +373,57 @@ void Dataset::write_all(hid_t mem_type, const void* data) {
 }
 
 void Dataset::read(hid_t mem_type, const Dataspace& mem, const Dataspace& file, void* data) const {
-  check(H5Dread(id(), mem_type, mem.id(), file.id(), H5P_DEFAULT, data), "H5Dread", where_);
+  if (H5Dread(id(), mem_type, mem.id(), file.id(), H5P_DEFAULT, data) < 0) fail_read(mem_type, &file);
 }
 
 void Dataset::read_all(hid_t mem_type, void* data) const {
-  check(H5Dread(id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dread", where_);
+  if (H5Dread(id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) fail_read(mem_type, nullptr);
+}
+
+void Dataset::fail_read(hid_t mem_type, const Dataspace* file_selection) const {
+  try {
+    fail("H5Dread", where_);
+  } catch (const ChecksumFailure& e) {
+    // HDF5 does not say which chunk failed: read each band of chunk rows in the selection alone to find them.
+    PropertyList create(check(H5Dget_create_plist(id()), "H5Dget_create_plist", where_));
+    const auto whole = space();
+    const auto dims = whole.dims();
+    if (H5Pget_layout(create.id()) != H5D_CHUNKED || dims.empty() || H5Tdetect_class(mem_type, H5T_VLEN) != 0 ||
+        H5Tis_variable_str(mem_type) != 0) {
+      throw;
+    }
+    std::vector<hsize_t> chunk(dims.size());
+    check(H5Pget_chunk(create.id(), static_cast<int>(chunk.size()), chunk.data()), "H5Pget_chunk", where_);
+    const hid_t selection = file_selection != nullptr ? file_selection->id() : whole.id();
+    std::vector<hsize_t> low(dims.size());
+    std::vector<hsize_t> high(dims.size());
+    check(H5Sget_select_bounds(selection, low.data(), high.data()), "H5Sget_select_bounds", where_);
+    const std::size_t value_bytes = H5Tget_size(mem_type);
+    std::vector<std::string> failing;
+    std::vector<std::byte> scratch;
+    for (hsize_t band = low[0] / chunk[0] * chunk[0]; band <= high[0]; band += chunk[0]) {
+      Dataspace part(check(H5Scopy(selection), "H5Scopy", where_));
+      std::vector<hsize_t> start(dims.size(), 0);
+      std::vector<hsize_t> count = dims;
+      start[0] = band;
+      count[0] = std::min(chunk[0], dims[0] - band);
+      check(H5Sselect_hyperslab(part.id(), H5S_SELECT_AND, start.data(), nullptr, count.data(), nullptr),
+            "H5Sselect_hyperslab", where_);
+      const auto points = check(H5Sget_select_npoints(part.id()), "H5Sget_select_npoints", where_);
+      if (points == 0) continue;
+      const auto memory = Dataspace::simple(std::array{static_cast<hsize_t>(points)});
+      scratch.resize(static_cast<std::size_t>(points) * value_bytes);
+      if (H5Dread(id(), mem_type, memory.id(), part.id(), H5P_DEFAULT, scratch.data()) >= 0) continue;
+      const auto stack = take_error_stack();
+      if (classify(stack, 0) == Failure::checksum) {
+        failing.push_back(fmt::format("rows {} to {}", band, band + count[0] - 1));
+      }
+    }
+    if (failing.empty()) throw;
+    throw ChecksumFailure(e.call(), e.context(), e.stack(), Failure::checksum,
+                          fmt::format("{} (a chunk each) fail their checksum: the file is damaged there",
+                                      fmt::join(failing, ", ")));
+  }
 }
 
 void Dataset::flush() { check(H5Dflush(id()), "H5Dflush", where_); }
@@ -370,11 +476,11 @@ std::optional<std::string> read_string_attribute(const File& file, const std::st
                             "H5Aopen_by_name", where));
   Datatype stored(check(H5Aget_type(attribute.id()), "H5Aget_type", where));
   if (H5Tget_class(stored.id()) != H5T_STRING) {
-    throw Error("H5Aread", where, {"the attribute is not a string"});
+    throw Error("H5Aread", where, {}, Failure::other, "the attribute is not a string");
   }
   Dataspace space(check(H5Aget_space(attribute.id()), "H5Aget_space", where));
   if (check(H5Sget_simple_extent_npoints(space.id()), "H5Sget_simple_extent_npoints", where) != 1) {
-    throw Error("H5Aread", where, {"the attribute is not a single string"});
+    throw Error("H5Aread", where, {}, Failure::other, "the attribute is not a single string");
   }
   if (check(H5Tis_variable_str(stored.id()), "H5Tis_variable_str", where) > 0) {
     const auto type = Datatype::variable_string();

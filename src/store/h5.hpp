@@ -1,7 +1,8 @@
 #pragma once
 // The one place that talks to the HDF5 C API. Handles own one hid_t and close it with the matching H5*close;
 // every call is checked, and a failed call becomes an h5::Error that carries the call, what it was applied to
-// (file and object path) and the messages of HDF5's error stack. HDF5's automatic error printing is off.
+// (file and object path) and HDF5's error stack, and whose type says what the failure means (truncated file,
+// lock held, checksum...), classified by the stack's error numbers. HDF5's automatic error printing is off.
 
 #include <hdf5.h>
 
@@ -17,26 +18,73 @@
 
 namespace hetsweep::store::h5 {
 
+// One entry of HDF5's error stack: the error numbers (major: the library part, e.g. H5E_FILE; minor: what went
+// wrong, e.g. H5E_TRUNCATED) and where and why HDF5 raised it.
+struct StackEntry {
+  hid_t major = H5I_INVALID_HID;
+  hid_t minor = H5I_INVALID_HID;
+  std::string function;
+  std::string description;
+};
+
+// What a failure means to a caller, decided from the stack's error numbers (never from its text) by the one
+// classification in h5.cpp.
+enum class Failure {
+  other,
+  not_hdf5,   // no HDF5 signature
+  truncated,  // shorter than its superblock says
+  locked,     // another process holds HDF5's file lock
+  checksum,   // a chunk's Fletcher32 checksum or a metadata checksum does not match: the bytes changed
+  no_space,   // a write found the file system full (or over quota)
+};
+
 class Error : public std::runtime_error {
  public:
-  Error(std::string call, std::string context, std::vector<std::string> stack);
+  // `summary`: what the failure means, put before HDF5's stack in the message (may be empty).
+  Error(std::string call, std::string context, std::vector<StackEntry> stack, Failure failure = Failure::other,
+        const std::string& summary = {});
   // The failed C function, e.g. "H5Dwrite".
   [[nodiscard]] const std::string& call() const { return call_; }
   // What it was applied to, e.g. "results.h5:/runs".
   [[nodiscard]] const std::string& context() const { return context_; }
-  // HDF5's error stack, outermost (the API function) first, one "function: description" per entry.
-  [[nodiscard]] const std::vector<std::string>& stack() const { return stack_; }
-  // Whether any stack entry contains `text`.
-  [[nodiscard]] bool mentions(std::string_view text) const;
+  // HDF5's error stack, outermost (the API function) first.
+  [[nodiscard]] const std::vector<StackEntry>& stack() const { return stack_; }
+  [[nodiscard]] Failure failure() const { return failure_; }
+  // Whether an entry of the stack has these error numbers.
+  [[nodiscard]] bool has(hid_t major, hid_t minor) const;
 
  private:
   std::string call_;
   std::string context_;
-  std::vector<std::string> stack_;
+  std::vector<StackEntry> stack_;
+  Failure failure_;
 };
 
-// Throws Error for `call` on `context` with HDF5's current error stack (which it empties).
-[[noreturn]] void fail(std::string_view call, std::string_view context);
+// The failures callers act on, one type each (fail() throws the type of its classification).
+class NotHdf5 : public Error {
+ public:
+  using Error::Error;
+};
+class TruncatedFile : public Error {
+ public:
+  using Error::Error;
+};
+class LockedFile : public Error {
+ public:
+  using Error::Error;
+};
+class ChecksumFailure : public Error {
+ public:
+  using Error::Error;
+};
+class NoSpace : public Error {
+ public:
+  using Error::Error;
+};
+
+// Throws the Error for `call` on `context` with HDF5's current error stack (which it empties), of the type its
+// classification gives; `summary` as in Error.
+[[noreturn]] void fail(std::string_view call, std::string_view context, const std::string& summary = {});
 
 // Returns `result`, or fails when it is negative (HDF5's failure value for hid_t, herr_t, htri_t, hssize_t).
 template <class Result>
@@ -202,6 +250,8 @@ class Dataset : public Handle<H5Dclose> {
   void write(hid_t mem_type, const Dataspace& mem, const Dataspace& file, const void* data,
              std::size_t conversion_buffer_bytes = 0);
   void write_all(hid_t mem_type, const void* data);
+  // A chunk whose checksum fails makes these throw ChecksumFailure naming the dataset and the rows of each
+  // failing chunk (each chunk of the selection is read again alone to find them).
   void read(hid_t mem_type, const Dataspace& mem, const Dataspace& file, void* data) const;
   void read_all(hid_t mem_type, void* data) const;
   // SWMR: make this dataset's data and metadata visible to readers / see the writer's latest.
@@ -214,6 +264,8 @@ class Dataset : public Handle<H5Dclose> {
 
  private:
   Dataset(hid_t id, std::string where) : Handle(id), where_(std::move(where)) {}
+  // Throws the failure of a read of `file_selection` (nullopt: everything); a checksum failure with its rows.
+  [[noreturn]] void fail_read(hid_t mem_type, const Dataspace* file_selection) const;
   std::string where_;
 };
 

@@ -31,10 +31,13 @@ class ResultsFileError : public std::runtime_error {
   // so a writer asked to restart would replace it.
   ResultsFileError(const std::filesystem::path& path, const std::string& message, bool replaceable = false);
   const std::filesystem::path& path() const { return path_; }
+  // What is wrong, without the path.
+  [[nodiscard]] const std::string& message() const { return message_; }
   [[nodiscard]] bool replaceable() const { return replaceable_; }
 
  private:
   std::filesystem::path path_;
+  std::string message_;
   bool replaceable_;
 };
 
@@ -55,7 +58,8 @@ struct RunOutcome {
 
 enum class OpenMode {
   create_or_resume,  // create OUT, or resume it when it holds the same sweep (a grown grid is appended)
-  restart,           // replace whatever is at OUT with a new file
+  retry_failed,      // as create_or_resume, and the failed rows are pending again, so that they are computed anew
+  restart,           // replace the results file (or empty file) at OUT with a new file
 };
 
 class ResultsWriter {
@@ -64,7 +68,10 @@ class ResultsWriter {
   // the file exists but is not resumable with `spec` (a hetsweep-1 file included), or another ResultsWriter
   // (any process) has it open; the file is then left untouched. A new file, or a resumed one whose grid grew,
   // is built as a temporary file next to `path` and renamed over it when complete, so a crash meanwhile leaves
-  // the old state. A file whose writer was killed is taken over: whatever it flushed is kept.
+  // the old state. A file whose writer was killed is taken over: whatever it flushed is kept. A symbolic link
+  // at `path` stands for its target, in every mode: the target is created, resumed, grown or replaced (and the
+  // temporary made beside it), the link stays. `restart` replaces only a results file or an empty file.
+  // Whatever the OS refuses about `path` (too long, a loop of links...) is a ResultsFileError too.
   ResultsWriter(const std::filesystem::path& path, const spec::SweepSpec& spec, OpenMode mode);
   ~ResultsWriter();
   ResultsWriter(const ResultsWriter&) = delete;

@@ -191,5 +191,58 @@ else
   echo "SKIP: disk full cases (cannot mount a tmpfs here)"
 fi
 
+# The output through a symbolic link is the link's target, made, resumed and replaced there; the link stays.
+mkdir -p real
+ln -sfn real/linked.h5 linked.h5  # dangling until the first run
+code=0
+timeout 60 "$hetsweep" run good.yaml -o linked.h5 >/dev/null 2>err.log || code=$?
+if ((code == 0)) && [[ -L linked.h5 && -f real/linked.h5 && ! -L real/linked.h5 ]] &&
+  timeout 60 "$hetsweep" run good.yaml -o linked.h5 2>err2.log && grep -q "computed 0 runs" err2.log &&
+  timeout 60 "$hetsweep" run good.yaml -o linked.h5 --restart 2>/dev/null && [[ -L linked.h5 ]] &&
+  [[ -z $(ls -A real | grep -v '^linked.h5$') ]]; then
+  pass "output_dangling_symlink creates, resumes and restarts its target"
+else
+  fail "output_dangling_symlink: exit $code: $(head -c 300 err.log)"
+fi
+long=$(printf 'x%.0s' $(seq 5000))
+expect_refusal output_name_too_long "File name too long" "$long.h5" -- timeout 10 "$hetsweep" run good.yaml -o "$long.h5"
+cp good.yaml victim.yaml
+expect_refusal restart_onto_the_spec "victim.yaml.*replaces only a hetsweep results file or an empty file" victim.yaml -- timeout 10 "$hetsweep" run victim.yaml -o victim.yaml --restart
+expect_refusal restart_onto_a_text_file "text.h5.*replaces only a hetsweep results file" text.h5 -- timeout 10 "$hetsweep" run good.yaml -o text.h5 --restart
+
+# A file truncated under a running sweep: the writer sees it at its next flush and stops with exit 1 naming
+# what happened, instead of reporting success into a file that is no longer whole.
+rm -f cut.h5
+"$hetsweep" run "$here/data/slow.yaml" -o cut.h5 >/dev/null 2>cut.log &
+sweep=$!
+finished=0
+for ((i = 0; i < 600 && finished < 3; i++)); do
+  finished=$(/usr/bin/python3 "$here/../deploy/compare_results.py" finished cut.h5 2>/dev/null || echo 0)
+  ((finished < 3)) && sleep 0.05
+done
+truncate -s $(($(stat -c %s cut.h5) / 2)) cut.h5
+code=0
+wait "$sweep" || code=$?
+if ((code == 1)) && grep -q "cut.h5: was truncated while this sweep wrote it" cut.log; then
+  pass "truncated_under_the_writer (exit 1, $(grep -o 'was truncated[^;]*' cut.log | head -n 1))"
+else
+  fail "truncated_under_the_writer: exit $code after $finished finished runs: $(head -c 300 cut.log)"
+fi
+
+# --retry-failed computes failed runs again, and only with the flag. No valid input makes a run fail, so a
+# finished file's row is marked failed by hand.
+cp done.h5 retry.h5
+/usr/bin/python3 -c 'import h5py
+with h5py.File("retry.h5", "r+") as f:
+    row = f["runs"][1]; row["status"] = 3; f["runs"][1] = row'
+if "$hetsweep" run good.yaml -o retry.h5 2>retry.log && grep -q "computed 0 runs" retry.log &&
+  "$hetsweep" status retry.h5 | grep -q "failed      1" &&
+  "$hetsweep" run good.yaml -o retry.h5 --retry-failed 2>retry.log && grep -q "computed 1 runs" retry.log &&
+  /usr/bin/python3 "$here/../deploy/compare_results.py" equal done.h5 retry.h5 >/dev/null; then
+  pass "retry_failed recomputes the failed run only when asked, to the same results"
+else
+  fail "retry_failed: $(head -c 300 retry.log)"
+fi
+
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -508,6 +508,77 @@ TEST(ResultsWriter, RefusesASecondWriterOnTheSameFile) {
   EXPECT_EQ(rows_by_index(path).at(0).status, RowStatus::done);
 }
 
+TEST(ResultsWriter, RetryFailedMakesFailedRowsPendingAgainOnlyWhenAsked) {
+  ScratchDirectory dir;
+  const auto path = dir / "out.h5";
+  const auto spec = parse(small_spec_text);
+  write_rows(path, spec, {1, 4}, RowStatus::failed);
+  write_rows(path, spec, {2}, RowStatus::done);
+  const auto pending_rows = [&](OpenMode mode) {
+    ResultsWriter writer(path, spec, mode);
+    std::set<std::int64_t> rows;
+    for (const auto& run : writer.pending()) rows.insert(run.row);
+    writer.close();
+    return rows;
+  };
+  EXPECT_EQ(pending_rows(OpenMode::create_or_resume), (std::set<std::int64_t>{0, 3, 5, 6, 7}));
+  EXPECT_EQ(pending_rows(OpenMode::retry_failed), (std::set<std::int64_t>{0, 1, 3, 4, 5, 6, 7}));
+  {
+    ResultsWriter writer(path, spec, OpenMode::retry_failed);
+    for (const auto& run : writer.pending()) {
+      if (run.row == 1) writer.write(fake_outcome(run));
+    }
+    writer.close();
+  }
+  const auto rows = rows_by_index(path);
+  EXPECT_EQ(rows.at(1).status, RowStatus::done);
+  expect_finals(rows.at(1), 40);
+  EXPECT_EQ(rows.at(4).status, RowStatus::failed);  // not recomputed in that session: still failed
+  EXPECT_EQ(read_vector<std::int8_t>(path, layout::cube_status_path, H5T_NATIVE_INT8).at(1), 1);
+  EXPECT_EQ(read_trajectory(path, "loss").at(1, 4), fake_value(1, 40, 4));
+}
+
+// --- a file that changes under the writer ----------------------------------------------------------------
+
+// Writes and flushes two rows, lets `change` act on the file, writes a third and expects close() to refuse
+// success with `what`.
+template <class Change>
+void expect_close_to_report(const std::string& what, Change&& change) {
+  ScratchDirectory dir;
+  const auto path = dir / "out.h5";
+  ResultsWriter writer(path, parse(small_spec_text), OpenMode::create_or_resume);
+  const auto pending = writer.pending();
+  writer.write(fake_outcome(pending[0]));
+  writer.write(fake_outcome(pending[1]));
+  writer.flush();
+  change(path, dir);
+  writer.write(fake_outcome(pending[2]));
+  try {
+    writer.close();
+    FAIL() << "close() reported success on a file that " << what;
+  } catch (const ResultsFileError& e) {
+    EXPECT_EQ(e.path(), path);
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+  }
+}
+
+TEST(ResultsWriter, CloseThrowsWhenTheFileWasTruncatedUnderIt) {
+  expect_close_to_report("was truncated while this sweep wrote it",
+                         [](const fs::path& path, const ScratchDirectory&) { fs::resize_file(path, fs::file_size(path) / 2); });
+}
+
+TEST(ResultsWriter, CloseThrowsWhenTheFileWasReplacedUnderIt) {
+  expect_close_to_report("was replaced by another file", [](const fs::path& path, const ScratchDirectory& dir) {
+    fs::copy_file(path, dir / "copy.h5");
+    fs::rename(dir / "copy.h5", path);
+  });
+}
+
+TEST(ResultsWriter, CloseThrowsWhenTheFileWasDeletedUnderIt) {
+  expect_close_to_report("was deleted while this sweep wrote it",
+                         [](const fs::path& path, const ScratchDirectory&) { fs::remove(path); });
+}
+
 // --- output paths ----------------------------------------------------------------------------------------
 
 void expect_refused(const fs::path& path, const std::string& reason) {
@@ -573,6 +644,126 @@ TEST(ResultsWriter, RefusesATruncatedFile) {
   write_rows(path, parse(small_spec_text), {0});
   fs::resize_file(path, fs::file_size(path) / 2);
   expect_refused(path, "truncated");
+}
+
+// Flips one byte in the middle of the chunk of `dataset` that holds element `coords`.
+void flip_byte_in_chunk(const fs::path& path, const std::string& dataset, std::vector<hsize_t> coords) {
+  haddr_t address = 0;
+  hsize_t size = 0;
+  {
+    const auto file = h5::File::open(path, h5::Access::read);
+    const auto values = h5::Dataset::open(file, dataset);
+    unsigned filters = 0;
+    h5::check(H5Dget_chunk_info_by_coord(values.id(), coords.data(), &filters, &address, &size),
+              "H5Dget_chunk_info_by_coord", dataset);
+  }
+  ASSERT_GT(size, 8U);
+  std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+  const auto at = static_cast<std::streamoff>(address + size / 2);
+  file.seekg(at);
+  const char byte = static_cast<char>(file.get() ^ 0x10);
+  file.seekp(at);
+  file.put(byte);
+}
+
+TEST(ResultsReader, RefusesAFileWhoseRunsFailTheirChecksumNamingTheDatasetAndRows) {
+  ScratchDirectory dir;
+  const auto path = dir / "out.h5";
+  write_rows(path, parse(small_spec_text), {0, 1});
+  flip_byte_in_chunk(path, layout::runs_path, {0});
+  try {
+    ResultsReader reader(path);
+    FAIL() << "read /runs whose bytes changed";
+  } catch (const ResultsFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("is damaged"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(":/runs: rows 0 to 7 (a chunk each) fail their checksum"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(ResultsReader, ThrowsAChecksumFailureNamingTheTrajectoryAndRowsWhenATrajectoryChunkChanged) {
+  ScratchDirectory dir;
+  const auto path = dir / "out.h5";
+  write_rows(path, parse(small_spec_text), {0, 1});
+  flip_byte_in_chunk(path, layout::trajectory_path("loss"), {0, 0});
+  const ResultsReader reader(path);  // /runs is whole
+  try {
+    (void)reader.finished_runs();
+    FAIL() << "read a trajectory whose bytes changed";
+  } catch (const h5::ChecksumFailure& e) {
+    EXPECT_NE(std::string(e.what()).find(":/trajectories/loss: rows 0 to 7 (a chunk each) fail their checksum"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// A link in one directory to a file in another: every mode writes the target and leaves the link a link.
+TEST(ResultsWriter, WritesTheTargetOfASymlinkInEveryModeAndKeepsTheLink) {
+  ScratchDirectory dir;
+  fs::create_directory(dir / "data");
+  fs::create_directory(dir / "links");
+  const auto target = dir / "data" / "out.h5";
+  const auto link = dir / "links" / "out.h5";
+  fs::create_symlink("../data/out.h5", link);  // dangling until the first run creates the target
+  const auto small = parse(small_spec_text);
+  write_rows(link, small, {0});  // create
+  ASSERT_TRUE(fs::is_symlink(fs::symlink_status(link)));
+  ASSERT_TRUE(fs::is_regular_file(fs::symlink_status(target)));
+  write_rows(link, small, {1});  // resume
+  EXPECT_EQ(rows_by_index(target).at(1).status, RowStatus::done);
+  auto grown_text = small_spec_text;
+  grown_text.replace(grown_text.find("replicates: 2"), 13, "replicates: 3");
+  write_rows(link, parse(grown_text), {8});  // grow
+  ASSERT_TRUE(fs::is_symlink(fs::symlink_status(link)));
+  const auto rows = rows_by_index(target);
+  EXPECT_EQ(rows.size(), 12U);
+  EXPECT_EQ(rows.at(0).status, RowStatus::done);
+  EXPECT_EQ(rows.at(8).status, RowStatus::done);
+  ResultsWriter(link, small, OpenMode::restart).close();  // restart
+  ASSERT_TRUE(fs::is_symlink(fs::symlink_status(link)));
+  EXPECT_EQ(rows_by_index(target).size(), 8U);
+  for (const auto& [i, row] : rows_by_index(target)) EXPECT_EQ(row.status, RowStatus::pending);
+  // No temporary was left in either directory.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir / "data"), fs::directory_iterator()), 1);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir / "links"), fs::directory_iterator()), 1);
+}
+
+TEST(ResultsWriter, RefusesAnOverlongPathWithTheOperatingSystemsWords) {
+  ScratchDirectory dir;
+  const auto path = dir / std::string(5000, 'x');
+  try {
+    ResultsWriter writer(path, parse(small_spec_text), OpenMode::create_or_resume);
+    FAIL() << "accepted a 5000-character name";
+  } catch (const ResultsFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("File name too long"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ResultsWriter, RestartRefusesAFileThatIsNotAResultsFileAndLeavesItUntouched) {
+  ScratchDirectory dir;
+  std::ofstream(dir / "spec.yaml") << small_spec_text;
+  h5::File::create(dir / "other.h5").close();
+  for (const auto* name : {"spec.yaml", "other.h5"}) {
+    const auto path = dir / name;
+    const auto bytes = file_bytes(path);
+    try {
+      ResultsWriter writer(path, parse(small_spec_text), OpenMode::restart);
+      FAIL() << "--restart replaced " << name;
+    } catch (const ResultsFileError& e) {
+      EXPECT_NE(std::string(e.what()).find("replaces only a hetsweep results file or an empty file"),
+                std::string::npos)
+          << e.what();
+      EXPECT_FALSE(e.replaceable());
+    }
+    EXPECT_EQ(file_bytes(path), bytes) << name;
+  }
+}
+
+TEST(ResultsWriter, RestartReplacesAnEmptyFile) {
+  ScratchDirectory dir;
+  std::ofstream(dir / "out.h5").close();
+  ResultsWriter(dir / "out.h5", parse(small_spec_text), OpenMode::restart).close();
+  EXPECT_EQ(ResultsReader(dir / "out.h5").rows().size(), 8U);
 }
 
 TEST(ResultsReader, RefusesAFileThatIsNotAResultsFile) {

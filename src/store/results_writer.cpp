@@ -1,0 +1,438 @@
+// The SWMR writer: creates, resumes or grows the file at open, then writes outcomes in batches.
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <numeric>
+#include <unordered_set>
+
+#include "spec/grid.hpp"
+#include "store/results_file_parts.hpp"
+#include "store/row_check.hpp"
+
+namespace hetsweep::store {
+
+namespace fs = std::filesystem;
+using namespace parts;
+
+namespace {
+
+// write() flushes by itself past either bound, which keeps the buffer's memory in check.
+constexpr std::size_t max_buffered_outcomes = 4096;
+constexpr std::size_t max_buffered_trajectory_bytes = std::size_t{64} << 20;
+
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+std::string_view status_name(RowStatus status) { return layout::status_names.at(static_cast<std::size_t>(status)); }
+
+}  // namespace
+
+struct ResultsWriter::Impl {
+  // An outcome waiting for flush().
+  struct Buffered {
+    std::int64_t row;
+    std::int64_t cell;
+    RowResult result;
+  };
+
+  fs::path path;
+  spec::SweepSpec spec;
+  layout::RowLayout rows;
+  layout::CubeIndex cube_index;
+  WriterLock lock;
+  h5::File file;
+  // The file as this writer knows it: which one (device and inode when opened) and how long it was at the last
+  // flush. A file deleted, replaced or truncated under the writer must not end in a reported success.
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t flushed_size = 0;
+  h5::Dataset runs;
+  std::array<h5::Dataset, metric_count> trajectories;
+  std::array<h5::Dataset, metric_count> cube;
+  h5::Dataset cube_status;
+  std::vector<std::int64_t> steps;  // the trajectory columns, sorted
+  std::vector<RowStatus> status;    // per row, including buffered outcomes
+  std::vector<std::int64_t> cell;   // per row, in the cube
+  std::vector<Buffered> buffered;
+  std::vector<double> buffered_values;  // per buffered outcome: metric_count x steps.size()
+
+  Impl(const fs::path& p, const spec::SweepSpec& s) : path(p), spec(s), cube_index(spec) {}
+
+  void open(OpenMode mode);
+  void open_resolved(OpenMode mode);
+  void create(bool replace);
+  // Whether the file was replaced by a grown copy.
+  bool resume();
+  void start_writing();
+  void write(const RunOutcome& outcome);
+  void flush();
+  void close();
+  // Throws ResultsFileError, after dropping the file, when the file at `path` is no longer the one written.
+  void check_unchanged();
+  void abandon();
+};
+
+void ResultsWriter::Impl::open(OpenMode mode) {
+  try {
+    path = resolve_output(path);
+    open_resolved(mode);
+  } catch (const fs::filesystem_error& e) {
+    // The OS refused to look at the path (too long, a loop, no permission to search a directory...).
+    throw ResultsFileError(path, fmt::format("cannot be used as the output: {}", e.code().message()));
+  }
+}
+
+void ResultsWriter::Impl::open_resolved(OpenMode mode) {
+  if (fs::is_directory(path)) {
+    throw ResultsFileError(path, "is a directory; the output must name a file, e.g. DIR/results.h5");
+  }
+  if (!fs::is_directory(directory_of(path))) {
+    throw ResultsFileError(
+        path, fmt::format("cannot be created: the directory {} does not exist", directory_of(path).string()));
+  }
+  const bool exists = fs::exists(path);
+  if (exists && !fs::is_regular_file(path)) {
+    throw ResultsFileError(path, "is not a regular file; the output must name a file");
+  }
+  bool replaced = true;
+  if (!exists) {
+    create(false);
+  } else if (mode == OpenMode::restart) {
+    check_replaceable(path);
+    // Refused while another writer holds the file; a file this process cannot write is replaced all the same.
+    WriterLock old;
+    bool lockable = true;
+    try {
+      old = WriterLock::try_acquire(path);
+    } catch (const FileSystemError&) {
+      lockable = false;
+    }
+    if (lockable && !old.held()) throw another_writer(path);
+    create(true);
+  } else {
+    lock = lock_for_writing(path);
+    replaced = resume();
+  }
+  // The path now names a new file: lock that one before the old lock goes.
+  if (replaced) lock = lock_for_writing(path);
+  remove_stale_temporaries(path);
+  start_writing();
+  if (mode == OpenMode::retry_failed) {
+    // Only in memory: the rows show `failed` until their new outcome is written, which is true until then.
+    std::replace(status.begin(), status.end(), RowStatus::failed, RowStatus::pending);
+  }
+}
+
+void ResultsWriter::Impl::create(bool replace) {
+  try {
+    TemporaryFile temporary(path);
+    build_new_file(temporary.path(), spec, rows);
+    temporary.publish(replace);
+  } catch (const FileSystemError& e) {
+    if (e.error_number() == EEXIST) {
+      throw ResultsFileError(path, "was created by another process meanwhile; run again to resume it");
+    }
+    throw ResultsFileError(path, fmt::format("cannot be created: {}", e.what()));
+  } catch (const h5::Error& e) {
+    throw ResultsFileError(path, fmt::format("cannot be created: {}", e.what()));
+  }
+}
+
+bool ResultsWriter::Impl::resume() {
+  const auto stored = read_stored(path);
+  if (const auto conflict = spec::resume_conflict(stored.spec, spec)) {
+    throw ResultsFileError(path,
+                           fmt::format("was made by another sweep spec: {}; use the spec it was made with", *conflict),
+                           true);
+  }
+  const std::unordered_set<std::uint64_t> stored_keys(stored.keys.begin(), stored.keys.end());
+  const spec::Grid grid(spec);
+  std::vector<std::int64_t> new_points;
+  for (std::int64_t i = 0; i < grid.size(); ++i) {
+    if (!stored_keys.contains(grid.point(i).key)) new_points.push_back(i);
+  }
+  auto steps_now = layout::record_step_union(spec);
+  steps_now.insert(steps_now.end(), stored.steps.begin(), stored.steps.end());
+  std::sort(steps_now.begin(), steps_now.end());
+  steps_now.erase(std::unique(steps_now.begin(), steps_now.end()), steps_now.end());
+  if (new_points.empty() && steps_now == stored.steps && stored.spec.text == spec.text) return false;
+
+  // Changes are made to a copy that replaces the file only once complete, so a crash meanwhile leaves the
+  // stored results as they were.
+  try {
+    TemporaryFile temporary(path);
+    fs::copy_file(path, temporary.path(), fs::copy_options::overwrite_existing);
+    grow_file(path, temporary.path(), spec, rows, stored, new_points, steps_now);
+    temporary.publish(true);
+    return true;
+  } catch (const fs::filesystem_error& e) {
+    throw ResultsFileError(path, fmt::format("cannot be copied to grow it: {}", e.what()));
+  } catch (const FileSystemError& e) {
+    throw ResultsFileError(path, fmt::format("cannot be grown: {}", e.what()));
+  } catch (const h5::Error& e) {
+    throw ResultsFileError(path, fmt::format("cannot be grown: {}", e.what()));
+  }
+}
+
+void ResultsWriter::Impl::start_writing() {
+  // Takes over from a writer that was killed, if any: the WriterLock proves none is alive.
+  file = open_existing(path, h5::Access::write_swmr, true);
+  struct stat opened {};
+  if (::stat(path.c_str(), &opened) != 0) {
+    throw ResultsFileError(path, fmt::format("cannot be checked: {}", std::strerror(errno)));
+  }
+  device = opened.st_dev;
+  inode = opened.st_ino;
+  flushed_size = opened.st_size;
+  runs = h5::Dataset::open(file, layout::runs_path, runs_cache_bytes);
+  for (std::size_t m = 0; m < metric_count; ++m) {
+    trajectories[m] =
+        h5::Dataset::open(file, layout::trajectory_path(science::metric_names[m]), trajectory_cache_bytes);
+    cube[m] = h5::Dataset::open(file, layout::cube_path(science::metric_names[m]));
+  }
+  cube_status = h5::Dataset::open(file, layout::cube_status_path);
+  steps = read_steps(h5::Dataset::open(file, layout::steps_path));
+  const auto n_rows = static_cast<std::size_t>(runs.dims().at(0));
+  status.resize(n_rows);
+  cell.resize(n_rows);
+  RowCheck check(path, spec);
+  for_each_row(runs, rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
+    cell[static_cast<std::size_t>(row)] = check.point_of(row, identity, result);
+    status[static_cast<std::size_t>(row)] = static_cast<RowStatus>(result.status);
+  });
+}
+
+void ResultsWriter::Impl::write(const RunOutcome& outcome) {
+  if (!file.valid()) throw std::logic_error(fmt::format("{}: write() after close()", path.string()));
+  if (outcome.row < 0 || outcome.row >= static_cast<std::int64_t>(status.size())) {
+    throw std::out_of_range(
+        fmt::format("{}: row {} is outside the file's {} rows", path.string(), outcome.row, status.size()));
+  }
+  const auto row = static_cast<std::size_t>(outcome.row);
+  if (status[row] != RowStatus::pending) {
+    throw std::logic_error(
+        fmt::format("{}: row {} is already {}; a run is written once", path.string(), row, status_name(status[row])));
+  }
+  if (outcome.status == RowStatus::pending) {
+    throw std::invalid_argument(fmt::format("{}: row {}: an outcome cannot be pending", path.string(), row));
+  }
+  const std::size_t columns = steps.size();
+  const std::size_t values_at = buffered_values.size();
+  buffered_values.resize(values_at + metric_count * columns, nan);
+  for (const auto& record : outcome.result.records) {
+    const auto found = std::lower_bound(steps.begin(), steps.end(), record.step);
+    if (found == steps.end() || *found != record.step) {
+      buffered_values.resize(values_at);
+      throw std::invalid_argument(
+          fmt::format("{}: row {}: step {} is not a record step of this sweep", path.string(), row, record.step));
+    }
+    const auto column = static_cast<std::size_t>(found - steps.begin());
+    for (std::size_t m = 0; m < metric_count; ++m) {
+      buffered_values[values_at + m * columns + column] = record.metrics.*science::metric_fields[m];
+    }
+  }
+  RowResult result;
+  result.status = static_cast<std::int8_t>(outcome.status);
+  result.steps_done = outcome.result.steps_done;
+  result.wall_seconds = outcome.wall_seconds;
+  result.finished_at = unix_now();
+  result.finals.fill(nan);
+  if (outcome.status != RowStatus::failed) {
+    const auto& final_metrics = outcome.result.final_metrics();
+    for (std::size_t m = 0; m < metric_count; ++m) result.finals[m] = final_metrics.*science::metric_fields[m];
+  }
+  status[row] = outcome.status;
+  buffered.push_back({outcome.row, cell[row], result});
+  if (buffered.size() >= max_buffered_outcomes ||
+      buffered_values.size() * sizeof(double) >= max_buffered_trajectory_bytes) {
+    flush();
+  }
+}
+
+void ResultsWriter::Impl::flush() {
+  if (!file.valid()) throw std::logic_error(fmt::format("{}: flush() after close()", path.string()));
+  // Before HDF5 writes more into a file that is no longer there as it was.
+  check_unchanged();
+  if (!buffered.empty()) {
+    std::vector<std::size_t> order(buffered.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return buffered[a].row < buffered[b].row; });
+    const hsize_t count = buffered.size();
+    const hsize_t columns = steps.size();
+
+    // Rows finish roughly in order, so the buffered rows form few runs of consecutive rows.
+    std::vector<std::array<hsize_t, 2>> row_runs;  // first row, count
+    for (std::size_t i = 0; i < order.size();) {
+      std::size_t end = i + 1;
+      while (end < order.size() && buffered[order[end]].row == buffered[order[end - 1]].row + 1) ++end;
+      row_runs.push_back({static_cast<hsize_t>(buffered[order[i]].row), static_cast<hsize_t>(end - i)});
+      i = end;
+    }
+
+    // Trajectories first and flushed before /runs: a row that reads as finished has its data on disk. One
+    // write per run of rows, from memory of the same [rows, columns] shape: HDF5 maps a selection onto
+    // chunks quickly only when memory and file selections have the same shape.
+    std::vector<double> values(count * columns);
+    for (std::size_t m = 0; m < metric_count; ++m) {
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        const double* from = buffered_values.data() + order[i] * metric_count * columns + m * columns;
+        std::copy(from, from + columns, values.begin() + static_cast<std::ptrdiff_t>(i * columns));
+      }
+      auto selected = trajectories[m].space();
+      const double* run_values = values.data();
+      for (const auto& [first, rows_in_run] : row_runs) {
+        const std::array block{rows_in_run, columns};
+        selected.select_block(std::array{first, hsize_t{0}}, block);
+        trajectories[m].write(H5T_NATIVE_DOUBLE, h5::Dataspace::simple(block), selected, run_values);
+        run_values += rows_in_run * columns;
+      }
+    }
+
+    const auto& shape = cube_index.shape();
+    std::vector<hsize_t> cells;
+    cells.reserve(count * shape.size());
+    for (auto i : order) {
+      std::int64_t rest = buffered[i].cell;
+      const std::size_t at = cells.size();
+      cells.resize(at + shape.size());
+      for (std::size_t d = shape.size(); d-- > 0;) {
+        cells[at + d] = static_cast<hsize_t>(rest % shape[d]);
+        rest /= shape[d];
+      }
+    }
+    // The cube shows the finals of done runs only; a diverged run's stay in /runs.
+    auto cells_selected = cube[0].space();
+    cells_selected.select_points(cells);
+    const auto cells_memory = h5::Dataspace::simple(std::array{count});
+    std::vector<double> finals(count);
+    for (std::size_t m = 0; m < metric_count; ++m) {
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        const auto& result = buffered[order[i]].result;
+        finals[i] = result.status == static_cast<std::int8_t>(RowStatus::done) ? result.finals[m] : nan;
+      }
+      cube[m].write(H5T_NATIVE_DOUBLE, cells_memory, cells_selected, finals.data());
+    }
+    std::vector<std::int8_t> statuses;
+    for (auto i : order) statuses.push_back(buffered[i].result.status);
+    cube_status.write(H5T_NATIVE_INT8, cells_memory, cells_selected, statuses.data());
+    for (auto& dataset : trajectories) dataset.flush();
+    for (auto& dataset : cube) dataset.flush();
+    cube_status.flush();
+
+    std::vector<RowResult> results;
+    for (auto i : order) results.push_back(buffered[i].result);
+    auto runs_selected = runs.space();
+    for (std::size_t r = 0; r < row_runs.size(); ++r) {
+      const std::array first{row_runs[r][0]};
+      const std::array rows_in_run{row_runs[r][1]};
+      if (r == 0) {
+        runs_selected.select_block(first, rows_in_run);
+      } else {
+        runs_selected.add_block(first, rows_in_run);
+      }
+    }
+    // Only the result fields are written: HDF5 converts them through a buffer of whole rows.
+    runs.write(rows.result_type(), h5::Dataspace::simple(std::array{count}), runs_selected, results.data(),
+               count * rows.row_size());
+    runs.flush();
+    buffered.clear();
+    buffered_values.clear();
+  }
+  file.flush();
+  struct stat flushed {};
+  if (::stat(path.c_str(), &flushed) == 0 && flushed.st_dev == device && flushed.st_ino == inode) {
+    flushed_size = flushed.st_size;
+  }
+}
+
+void ResultsWriter::Impl::close() {
+  if (!file.valid()) return;
+  flush();
+  runs = {};
+  trajectories = {};
+  cube = {};
+  cube_status = {};
+  file.close();
+  check_unchanged();
+  // Still readable as this sweep's file, as the next reader will open it.
+  try {
+    const auto reopened = open_existing(path, h5::Access::read, false);
+    if (h5::read_string_attribute(reopened, "/", "fingerprint") != spec::fingerprint(spec)) {
+      throw ResultsFileError(path, "no longer holds this sweep after writing");
+    }
+  } catch (const h5::Error& e) {
+    throw ResultsFileError(path, fmt::format("cannot be read back after writing: {}", e.what()));
+  }
+  lock = {};
+}
+
+void ResultsWriter::Impl::abandon() {
+  runs = {};
+  trajectories = {};
+  cube = {};
+  cube_status = {};
+  file = {};
+  lock = {};
+  buffered.clear();
+  buffered_values.clear();
+}
+
+void ResultsWriter::Impl::check_unchanged() {
+  struct stat now {};
+  std::string what;
+  if (::stat(path.c_str(), &now) != 0) {
+    const int error = errno;
+    what = error == ENOENT ? "was deleted while this sweep wrote it, so its results are lost; run the same command to "
+                             "start over"
+                           : fmt::format("cannot be checked while this sweep writes it: {}", std::strerror(error));
+  } else if (now.st_dev != device || now.st_ino != inode) {
+    what = "was replaced by another file while this sweep wrote it; this sweep's results went to the replaced file "
+           "and are lost, and the file now there was left alone";
+  } else if (now.st_size < flushed_size) {
+    what = fmt::format("was truncated while this sweep wrote it ({} bytes on disk, {} written before), so it is no "
+                       "longer whole; restore it from a copy, or start over with --restart",
+                       now.st_size, flushed_size);
+  }
+  if (what.empty()) return;
+  if (file.valid()) abandon();
+  throw ResultsFileError(path, what);
+}
+
+ResultsWriter::ResultsWriter(const fs::path& path, const spec::SweepSpec& spec, OpenMode mode)
+    : impl_(std::make_unique<Impl>(path, spec)) {
+  impl_->open(mode);
+}
+
+ResultsWriter::~ResultsWriter() {
+  try {
+    impl_->close();
+  } catch (const std::exception& e) {
+    std::cerr << "hetsweep: closing the results file failed: " << e.what() << '\n';
+  }
+}
+
+std::vector<PendingRun> ResultsWriter::pending() const {
+  // From the spec, never from the file: a row's cell is its grid point (checked when the file was opened).
+  const spec::Grid grid(impl_->spec);
+  std::vector<PendingRun> runs;
+  for (std::size_t row = 0; row < impl_->status.size(); ++row) {
+    if (impl_->status[row] != RowStatus::pending) continue;
+    auto point = grid.point(impl_->cell[row]);
+    runs.push_back({static_cast<std::int64_t>(row), std::move(point.params), point.seed});
+  }
+  return runs;
+}
+
+std::int64_t ResultsWriter::total_runs() const { return static_cast<std::int64_t>(impl_->status.size()); }
+
+void ResultsWriter::write(const RunOutcome& outcome) { impl_->write(outcome); }
+
+void ResultsWriter::flush() { impl_->flush(); }
+
+void ResultsWriter::close() { impl_->close(); }
+
+}  // namespace hetsweep::store
