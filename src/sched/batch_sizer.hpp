@@ -16,6 +16,8 @@ class BatchSizer {
   void observe(double run_seconds);
   // The next batch's size, with `remaining` runs not yet handed out to `workers` workers.
   [[nodiscard]] std::int64_t next(std::int64_t remaining, int workers) const;
+  // How long a batch of `runs` should take at the observed mean; 0 before the first observation.
+  [[nodiscard]] double expected_seconds(std::int64_t runs) const;
 
  private:
   double target_seconds_;
