@@ -83,7 +83,8 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
                                       report.stop_reason, options.output,
                                       report.dropped_held_runs ? " (the runs the workers held stay pending)" : "",
                                       report.interrupted > 0
-                                          ? fmt::format(" ({} runs interrupted or not begun stay pending)", report.interrupted)
+                                          ? fmt::format(" ({} {} in progress or not begun stay pending)",
+                                                        report.interrupted, report.interrupted == 1 ? "run" : "runs")
                                           : std::string()));
     }
   };

@@ -163,13 +163,16 @@ class Dispatcher {
 
   void watch_for_stalls() {
     const double now = seconds_now();
-    for (const auto& stall : stalls_.newly_stalled(now)) {
+    const auto mean_run_seconds = sizer_.mean_run_seconds();
+    for (const auto& stall : stalls_.newly_stalled(now, mean_run_seconds)) {
       tell(stderr, fmt::format("hetsweep: worker rank {} on {} has sent nothing for {:.0f} s while it holds work "
-                               "(its batch should take about {:.2g} s): is it stopped, or its node hung?\n",
+                               "({}): is it stopped, or its node hung?\n",
                                stall.worker, host(stall.worker), stall.silent_seconds,
-                               stall.expected_batch_seconds));
+                               stall.expected_batch_seconds
+                                   ? fmt::format("its batch should take about {:.2g} s", *stall.expected_batch_seconds)
+                                   : std::string("no run time is known yet")));
     }
-    if (const auto stall = stalls_.stalled_past_stop(now)) stop_for_stall(*stall);
+    if (const auto stall = stalls_.stalled_past_stop(now, mean_run_seconds)) stop_for_stall(*stall);
   }
 
   // A stalled worker never answers, so it cannot be waited for, nor can MPI end the job in order: write and
@@ -208,7 +211,7 @@ class Dispatcher {
     sending.batch.assign(work_.begin() + static_cast<std::ptrdiff_t>(next_),
                          work_.begin() + static_cast<std::ptrdiff_t>(next_ + size));
     sending.request = world_.isend(worker, tag_work, sending.batch);
-    stalls_.sent(worker, sizer_.expected_seconds(static_cast<std::int64_t>(size)), seconds_now());
+    stalls_.sent(worker, static_cast<std::int64_t>(size), seconds_now());
     next_ += size;
     ++in_flight_;
   }
