@@ -83,8 +83,9 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
                                       report.stop_reason, options.output,
                                       report.dropped_held_runs ? " (the runs the workers held stay pending)" : "",
                                       report.interrupted > 0
-                                          ? fmt::format(" ({} {} in progress or not begun stay pending)",
-                                                        report.interrupted, report.interrupted == 1 ? "run" : "runs")
+                                          ? fmt::format(" ({} in progress or not begun {} pending)",
+                                                        report.interrupted == 1 ? "1 run" : fmt::format("{} runs", report.interrupted),
+                                                        report.interrupted == 1 ? "stays" : "stay")
                                           : std::string()));
     }
   };

@@ -228,11 +228,11 @@ case $1 in
     wait_for_exit "$pid" 30 "a sweep in the middle of a run of minutes"
     code=0
     wait "$pid" || code=$?
-    echo "SIG$signal to ${launch[0]##*/} $where mid-run: exited $code after $(echo "$(date +%s.%N) - $started" | bc) s"
+    echo "SIG$signal ($where) mid-run: exited $code after $(echo "$(date +%s.%N) - $started" | bc) s"
     ((code == expected)) || fail "the stopped sweep exited $code, not $expected: $(cat "$log")"
     grep -q "stopped by signal" "$log" || fail "no stop message on stderr: $(cat "$log")"
     if [[ $where == alone || $signal == USR1 ]]; then
-      grep -q "(1 run in progress or not begun stay pending)" "$log" ||
+      grep -q "(1 run in progress or not begun stays pending)" "$log" ||
         fail "the run in progress was not handed back unfinished: $(cat "$log")"
     fi
     code=0
