@@ -1,7 +1,9 @@
 #pragma once
+// The exit codes of every hetsweep command (documented in README "Exit codes").
 
 #include <stdexcept>
-// The exit codes of every hetsweep command (documented in README "Exit codes").
+
+#include "sched/stop_signals.hpp"
 
 namespace hetsweep::cli {
 
@@ -9,7 +11,7 @@ enum ExitCode : int {
   exit_success = 0,      // the command did all it was asked
   exit_failure = 1,      // an unexpected failure (a bug, or the system failed under us); `verify`: damage found
   exit_bad_input = 2,    // bad flags, spec or file: nothing was written or changed
-  exit_interrupted = 3,  // stopped early by SIGTERM, SIGINT or SIGUSR1: the file is consistent, re-run resumes
+  exit_interrupted = sched::interrupted_exit_code,  // stopped early (a stop signal, a stalled worker): re-run resumes
   exit_runs_remain = 4,  // `status --check`: the file is readable and some runs are still pending
 };
 

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <fmt/format.h>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cli/exit_codes.hpp"
@@ -28,6 +29,7 @@ struct RunOptions {
   bool retry_failed = false;
   std::string shard;
   std::string progress = "auto";
+  std::optional<double> stall_timeout_seconds;
 };
 
 sched::Progress::Style progress_style(const std::string& name) {
@@ -65,6 +67,7 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
   auto progress = sched::Progress::on_stderr(total, already_done, progress_style(options.progress));
   WriterSink sink(*writer);
   sched::MasterOptions master_options;
+  master_options.stall_timeout_seconds = options.stall_timeout_seconds;
   // Reported as soon as the file is closed: after a SIGTERM or SIGINT, mpirun may SIGKILL this process while
   // it waits for the workers' last batches.
   master_options.on_closed = [&](const sched::MasterReport& report) {
@@ -76,12 +79,15 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
                                     report.failed > 0 ? fmt::format(" ({} failed)", report.failed) : std::string(),
                                     wall_seconds, cpu_seconds, world.size() > 1 ? " (it waits without spinning)" : ""));
     if (report.stopped_early) {
-      sched::tell(stderr, fmt::format("hetsweep: stopped by signal {}; {} is closed with every result received{}; run "
+      sched::tell(stderr, fmt::format("hetsweep: stopped by {}; {} is closed with every result received{}{}; run "
                                       "the same command again to resume\n",
-                                      sched::stop_signal(), options.output,
-                                      sched::prompt_stop_requested() && world.size() > 1
-                                          ? " (the runs the workers held stay pending)"
-                                          : ""));
+                                      report.stop_reason, options.output,
+                                      report.dropped_held_runs ? " (the runs the workers held stay pending)" : "",
+                                      report.interrupted > 0
+                                          ? fmt::format(" ({} in progress or not begun {} pending)",
+                                                        report.interrupted == 1 ? "1 run" : fmt::format("{} runs", report.interrupted),
+                                                        report.interrupted == 1 ? "stays" : "stay")
+                                          : std::string()));
     }
   };
   sched::MasterReport report;
@@ -135,6 +141,10 @@ std::function<int()> add_run_command(CLI::App& app) {
                       "bar, lines (one every 10 s) or none; default: a bar when stderr (under mpirun, mpirun's) is a "
                       "terminal, lines otherwise")
       ->check(CLI::IsMember({"auto", "bar", "lines", "none"}));
+  command->add_option("--stall-timeout", options->stall_timeout_seconds,
+                      "stop (exit 3, resumable) when a worker holding work sends nothing for S seconds, or for 20 "
+                      "times its batch's expected time if longer")
+      ->check(CLI::PositiveNumber);
   return [options] { return run_sweep(*options); };
 }
 

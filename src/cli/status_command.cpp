@@ -11,7 +11,9 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/results_opening.hpp"
+#include "cli/shard.hpp"
 #include "cli/sweep_rate.hpp"
+#include "spec/grid.hpp"
 
 namespace hetsweep::cli {
 namespace {
@@ -25,6 +27,7 @@ struct StatusOptions {
   std::string path;
   bool check = false;
   bool json = false;
+  std::string shard;  // with --check: judge only this shard's runs
 };
 
 struct Tally {
@@ -78,14 +81,23 @@ double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// `--check`: one line, and an exit code a batch script can act on.
-int check_complete(const std::string& path, const Counts& overall, std::size_t total) {
-  const std::int64_t left = overall[0];
+// `--check`: one line, and an exit code a batch script can act on. A shard's file lists the other shards'
+// runs as pending too, so with `--shard` only the runs that shard computes (the rule of `run --shard`) count.
+int check_complete(const std::string& path, const spec::SweepSpec& spec, const std::vector<store::RowSummary>& rows,
+                   const std::string& shard_text) {
+  const Shard shard = shard_text.empty() ? Shard{} : parse_shard(shard_text);
+  std::int64_t total = 0, left = 0;
+  for (const auto& row : rows) {
+    if (!shard.contains(spec::run_seed(spec.seed, row.key))) continue;
+    ++total;
+    left += row.status == store::RowStatus::pending ? 1 : 0;
+  }
+  const auto what = shard_text.empty() ? std::string("runs") : fmt::format("runs of shard {}", shard_text);
   if (left == 0) {
-    fmt::print("{}: complete, {} runs\n", path, total);
+    fmt::print("{}: complete, {} {}\n", path, total, what);
     return exit_success;
   }
-  fmt::print("{}: {} of {} runs pending\n", path, left, total);
+  fmt::print("{}: {} of {} {} pending\n", path, left, total, what);
   return exit_runs_remain;
 }
 
@@ -148,11 +160,12 @@ void print_text(const std::string& path, const spec::SweepSpec& spec, const Tall
 }
 
 int run_status(const StatusOptions& options) {
+  if (!options.shard.empty()) parse_shard(options.shard);  // a bad flag is refused before the file is read
   const auto reader = open_results_or_usage_error(options.path);
   const auto& spec = reader->spec();
   const auto rows = reader->rows();
+  if (options.check) return check_complete(options.path, spec, rows, options.shard);
   const auto t = tally(spec, rows);
-  if (options.check) return check_complete(options.path, t.overall, rows.size());
   const double now = unix_now();
   const auto rate = estimate_rate(t.finished_at, t.overall[0], now);
   if (options.json) {
@@ -174,6 +187,9 @@ std::function<int()> add_status_command(CLI::App& app) {
   command->add_flag("--json", options->json,
                     "print one JSON object: path, sweep, total, counts, axes, rate, eta_seconds, started, updated, complete")
       ->excludes(check);
+  command->add_option("--shard", options->shard,
+                      "with --check: count only the runs of shard I/N, as `run --shard I/N` computes them")
+      ->needs(check);
   return [options] { return run_status(*options); };
 }
 

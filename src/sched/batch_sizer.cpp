@@ -22,4 +22,9 @@ std::int64_t BatchSizer::next(std::int64_t remaining, int workers) const {
   return std::min({size, fair_share, remaining});
 }
 
+std::optional<double> BatchSizer::mean_run_seconds() const {
+  if (mean_run_seconds_ < 0) return std::nullopt;
+  return mean_run_seconds_;
+}
+
 }  // namespace hetsweep::sched

@@ -2,6 +2,7 @@
 // How many runs to hand a worker at once.
 
 #include <cstdint>
+#include <optional>
 
 namespace hetsweep::sched {
 
@@ -16,6 +17,8 @@ class BatchSizer {
   void observe(double run_seconds);
   // The next batch's size, with `remaining` runs not yet handed out to `workers` workers.
   [[nodiscard]] std::int64_t next(std::int64_t remaining, int workers) const;
+  // The moving average of the run times observed; none before the first.
+  [[nodiscard]] std::optional<double> mean_run_seconds() const;
 
  private:
   double target_seconds_;

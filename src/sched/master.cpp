@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/mpi/collectives.hpp>
+#include <boost/mpi/environment.hpp>
 #include <boost/mpi/nonblocking.hpp>
 #include <boost/optional.hpp>
 #include <chrono>
@@ -11,6 +12,8 @@
 
 #include "sched/batch_sizer.hpp"
 #include "sched/console.hpp"
+#include "sched/interrupt_probe.hpp"
+#include "sched/stall_watch.hpp"
 #include "sched/stop_signals.hpp"
 
 namespace hetsweep::sched {
@@ -19,10 +22,28 @@ namespace {
 namespace mpi = boost::mpi;
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr int exit_interrupted = 3;  // as cli::exit_interrupted: the sweep stopped early, re-run to resume
-
 // Batches a worker holds at once: one it computes, one queued so it never waits on the master.
 constexpr int batches_per_worker = 2;
+
+// A stall is always worth a warning after a minute; --stall-timeout may ask for one sooner.
+constexpr double stall_warning_floor_seconds = 60;
+
+double seconds_now() { return std::chrono::duration<double>(SteadyClock::now().time_since_epoch()).count(); }
+
+// Every rank's host name, on rank 0 (so a warning can say where a stalled worker runs). Collective.
+std::vector<std::string> gather_host_names(const mpi::communicator& world) {
+  std::vector<std::string> names;
+  if (world.rank() == 0) {
+    mpi::gather(world, mpi::environment::processor_name(), names, 0);
+  } else {
+    mpi::gather(world, mpi::environment::processor_name(), 0);
+  }
+  return names;
+}
+
+void send_stop(const mpi::communicator& world) {
+  for (int w = 1; w < world.size(); ++w) world.send(w, tag_stop);
+}
 
 // Waits for `request` without spinning: tests it with a sleep that grows to a few milliseconds, calling
 // `meanwhile` between tests. Returns nothing when an urgent stop is asked for meanwhile.
@@ -38,12 +59,18 @@ boost::optional<mpi::status> wait_politely(mpi::request& request, Meanwhile&& me
   return boost::none;
 }
 
+StallWatch make_stall_watch(int workers, const std::optional<double>& stall_timeout_seconds) {
+  if (!stall_timeout_seconds) return {workers, {stall_warning_floor_seconds}, std::nullopt};
+  return {workers, {std::min(stall_warning_floor_seconds, *stall_timeout_seconds)}, StallRule{*stall_timeout_seconds}};
+}
+
 class Dispatcher {
  public:
   Dispatcher(const mpi::communicator& world, const std::vector<WorkItem>& work, ResultSink& sink, Progress& progress,
              const MasterOptions& options)
       : world_(world), work_(work), sink_(sink), progress_(progress), options_(options),
-        sizer_(options.batch_target_seconds), last_flush_(SteadyClock::now()) {}
+        sizer_(options.batch_target_seconds), last_flush_(SteadyClock::now()),
+        stalls_(make_stall_watch(world.size() - 1, options.stall_timeout_seconds)) {}
 
   MasterReport run() {
     if (world_.size() == 1) {
@@ -57,8 +84,14 @@ class Dispatcher {
 
  private:
   void run_alone() {
+    // A stop signal ends the run in progress between two steps; it stays pending.
+    const science::StopCheck stop = [] { return stop_requested(); };
     while (next_ < work_.size() && !stop_requested()) {
-      const auto result = compute(work_[next_++]);
+      const auto result = compute(work_[next_++], stop);
+      if (result.outcome.status == store::RowStatus::pending) {
+        ++report_.interrupted;
+        break;
+      }
       record(result);
       progress_.update(report_.computed);
       flush_when_due();
@@ -66,6 +99,7 @@ class Dispatcher {
   }
 
   void run_with_workers() {
+    hosts_ = gather_host_names(world_);
     const int workers = world_.size() - 1;
     for (int round = 0; round < batches_per_worker; ++round) {
       for (int w = 1; w <= workers; ++w) send_batch(w);
@@ -73,30 +107,42 @@ class Dispatcher {
     while (in_flight_ > 0) {
       std::vector<WorkResult> results;
       auto request = world_.irecv(mpi::any_source, tag_results, results);
-      const auto status = wait_politely(request, [this] { act_on_stop_or_flush(); });
+      const auto status = wait_politely(request, [this] {
+        act_on_stop_or_flush();
+        watch_for_stalls();
+      });
       if (!status) {
         // A second stop signal: what was written stays, the runs the workers hold are abandoned.
         if (!sink_closed_) sink_.flush();
-        world_.abort(exit_interrupted);
+        world_.abort(interrupted_exit_code);
       }
       --in_flight_;
-      if (!sink_closed_) {
-        for (const auto& result : results) record(result);
-        progress_.update(report_.computed);
-      }  // else the sink was closed on a SIGTERM or SIGINT: these runs stay pending, a resume computes them
+      stalls_.heard(status->source(), seconds_now());
+      for (const auto& result : results) {
+        if (result.outcome.status == store::RowStatus::pending) {
+          ++report_.interrupted;  // handed back unfinished after a stop: a resume computes it
+        } else if (!sink_closed_) {
+          record(result);
+        }  // else the sink was closed on a SIGTERM or SIGINT: this run stays pending, a resume computes it
+      }
+      if (!sink_closed_) progress_.update(report_.computed);
       if (!stop_requested()) send_batch(status->source());
       reap_sends();
       act_on_stop_or_flush();
     }
-    // Every batch sent was answered, so every send has completed.
+    // Every batch sent was answered, so every send has completed; every worker takes its interrupt message
+    // before its stop message.
     sends_.clear();
-    release_workers(world_);
+    mpi::wait_all(interrupts_.begin(), interrupts_.end());
+    send_stop(world_);
   }
 
-  // On a first stop signal, flush what was received at once: when a worker dies, Open MPI signals the others
-  // and kills them a second later, and what the master holds would be lost. A SIGTERM or SIGINT from mpirun
-  // is followed by SIGKILL a second later: close the sink now, while the workers still hold runs.
+  // On a first stop signal, interrupt the runs in progress and flush what was received at once: when a worker
+  // dies, Open MPI signals the others and kills them a second later, and what the master holds would be lost.
+  // A SIGTERM or SIGINT from mpirun is followed by SIGKILL a second later: close the sink now, while the
+  // workers still hold runs.
   void act_on_stop_or_flush() {
+    if (stop_requested()) interrupt_workers();
     if (sink_closed_) return;
     if (stop_requested() && prompt_stop_requested()) {
       close_sink();
@@ -109,12 +155,49 @@ class Dispatcher {
     flush_when_due();
   }
 
+  // Once: every worker stops its run in progress at its next check and hands back what it holds.
+  void interrupt_workers() {
+    if (!interrupts_.empty()) return;
+    for (int w = 1; w < world_.size(); ++w) interrupts_.push_back(world_.isend(w, tag_interrupt));
+  }
+
+  void watch_for_stalls() {
+    const double now = seconds_now();
+    const auto mean_run_seconds = sizer_.mean_run_seconds();
+    for (const auto& stall : stalls_.newly_stalled(now, mean_run_seconds)) {
+      tell(stderr, fmt::format("hetsweep: worker rank {} on {} has sent nothing for {:.0f} s while it holds work "
+                               "({}): is it stopped, or its node hung?\n",
+                               stall.worker, host(stall.worker), stall.silent_seconds,
+                               stall.expected_batch_seconds
+                                   ? fmt::format("its batch should take about {:.2g} s", *stall.expected_batch_seconds)
+                                   : std::string("no run time is known yet")));
+    }
+    if (const auto stall = stalls_.stalled_past_stop(now, mean_run_seconds)) stop_for_stall(*stall);
+  }
+
+  // A stalled worker never answers, so it cannot be waited for, nor can MPI end the job in order: write and
+  // close everything received, report, and end the job with the stop's exit code (Slurm then requeues).
+  [[noreturn]] void stop_for_stall(const Stall& stall) {
+    report_.stop_reason = fmt::format("a stalled worker (rank {} on {}, silent for {:.0f} s, --stall-timeout {:g})",
+                                      stall.worker, host(stall.worker), stall.silent_seconds,
+                                      *options_.stall_timeout_seconds);
+    close_sink();
+    world_.abort(interrupted_exit_code);
+    std::abort();  // MPI_Abort does not return; Boost does not declare it [[noreturn]]
+  }
+
+  [[nodiscard]] std::string host(int rank) const {
+    return rank < static_cast<int>(hosts_.size()) ? hosts_[static_cast<std::size_t>(rank)] : std::string("?");
+  }
+
   void close_sink() {
     if (sink_closed_) return;
     sink_.close();
     sink_closed_ = true;
     progress_.finish();
-    report_.stopped_early = next_ < work_.size() || in_flight_ > 0;
+    report_.stopped_early = next_ < work_.size() || in_flight_ > 0 || report_.interrupted > 0;
+    report_.dropped_held_runs = in_flight_ > 0;
+    if (report_.stopped_early && report_.stop_reason.empty()) report_.stop_reason = fmt::format("signal {}", stop_signal());
     if (options_.on_closed) options_.on_closed(report_);
   }
 
@@ -128,6 +211,7 @@ class Dispatcher {
     sending.batch.assign(work_.begin() + static_cast<std::ptrdiff_t>(next_),
                          work_.begin() + static_cast<std::ptrdiff_t>(next_ + size));
     sending.request = world_.isend(worker, tag_work, sending.batch);
+    stalls_.sent(worker, static_cast<std::int64_t>(size), seconds_now());
     next_ += size;
     ++in_flight_;
   }
@@ -162,11 +246,14 @@ class Dispatcher {
   MasterOptions options_;
   BatchSizer sizer_;
   SteadyClock::time_point last_flush_;
+  StallWatch stalls_;
+  std::vector<std::string> hosts_;  // [rank]
   struct Sending {
     std::vector<WorkItem> batch;
     mpi::request request;
   };
   std::list<Sending> sends_;  // a list: a request refers to its batch's buffer, which must not move
+  std::vector<mpi::request> interrupts_;
   bool flushed_on_stop_ = false;
   bool sink_closed_ = false;
   std::size_t next_ = 0;
@@ -182,10 +269,15 @@ MasterReport run_master(const mpi::communicator& world, const std::vector<WorkIt
 }
 
 void release_workers(const mpi::communicator& world) {
-  for (int w = 1; w < world.size(); ++w) world.send(w, tag_stop);
+  if (world.size() == 1) return;
+  gather_host_names(world);  // the workers start with it
+  send_stop(world);
 }
 
 void run_worker(const mpi::communicator& world) {
+  gather_host_names(world);
+  InterruptProbe interrupt(world);
+  const science::StopCheck stop = std::ref(interrupt);
   // Results go back with a non-blocking send so the worker starts its next batch at once; one buffer is
   // in flight while the next batch is computed.
   std::vector<WorkResult> sending;
@@ -196,11 +288,17 @@ void run_worker(const mpi::communicator& world) {
       world.recv(0, tag_stop);
       break;
     }
+    if (status.tag() == tag_interrupt) {
+      world.recv(0, tag_interrupt);
+      interrupt.received();
+      continue;
+    }
     std::vector<WorkItem> batch;
     world.recv(0, tag_work, batch);
     std::vector<WorkResult> results;
     results.reserve(batch.size());
-    for (const auto& item : batch) results.push_back(compute(item));
+    // Once interrupted, the rest of this batch and any later one go back at once, unfinished.
+    for (const auto& item : batch) results.push_back(interrupt.interrupted() ? not_computed(item) : compute(item, stop));
     if (send_request) send_request->wait();
     sending = std::move(results);
     send_request = world.isend(0, tag_results, sending);

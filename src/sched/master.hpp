@@ -4,6 +4,8 @@
 #include <boost/mpi/communicator.hpp>
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "sched/messages.hpp"
@@ -24,7 +26,11 @@ class ResultSink {
 struct MasterReport {
   std::int64_t computed = 0;  // results written in this invocation
   std::int64_t failed = 0;
-  bool stopped_early = false;  // a stop signal came before every run was written: some stay pending
+  // Runs handed back unfinished after a stop (interrupted midway, or not begun): not written, still pending.
+  std::int64_t interrupted = 0;
+  bool stopped_early = false;      // the sweep stopped before every run was written: some stay pending
+  bool dropped_held_runs = false;  // the sink was closed while workers still held runs (they stay pending)
+  std::string stop_reason;         // why it stopped early: "signal 15", or the stalled worker
 };
 
 struct MasterOptions {
@@ -33,21 +39,30 @@ struct MasterOptions {
   // Called once the sink is closed, with what was written: the moment to report, since after a SIGTERM or
   // SIGINT mpirun may SIGKILL the master while it waits for the workers' last batches.
   std::function<void(const MasterReport&)> on_closed;
+  // When set, a worker silent for longer than max(this, 20 x its batch's expected time) stops the sweep as a
+  // stop signal would (flush, close, report), then ends the MPI job with interrupted_exit_code: a stalled
+  // worker never answers, so it cannot be waited for. Without it, a stall only gets a warning (after 60 s).
+  std::optional<double> stall_timeout_seconds;
 };
 
 // Distributes `work` over ranks 1..N-1 of `world` (computes it itself when it is alone), writing each result
 // to `sink`, flushing at least every flush_interval_seconds, and closing it at the end. After a stop request
-// it hands out nothing more; after SIGUSR1 it waits for the batches the workers hold and writes them, after
-// SIGTERM or SIGINT it closes the sink at once and drops them when they arrive (their runs stay pending).
-// Always releases the workers before returning. Waits by polling with short sleeps: a blocking receive in
-// Open MPI spins a whole core.
+// it hands out nothing more and interrupts the runs in progress (alone, between two steps; on workers, by a
+// tag_interrupt message they look for every 50 ms between steps): they come back unfinished and stay
+// pending. After SIGUSR1 it waits for the batches the workers hold and writes the runs they had finished;
+// after SIGTERM or SIGINT it closes the sink at once and drops what arrives after (those runs stay pending).
+// A worker that holds work and stays silent too long (see StallWatch) gets one warning on stderr naming its
+// rank and host. Always releases the workers before returning. Waits by polling with short sleeps: a
+// blocking receive in Open MPI spins a whole core.
 MasterReport run_master(const boost::mpi::communicator& world, const std::vector<WorkItem>& work, ResultSink& sink,
                         Progress& progress, const MasterOptions& options = {});
 
-// Ranks 1..N-1: compute whatever rank 0 sends until it says stop.
+// Ranks 1..N-1: compute whatever rank 0 sends until it says stop; once it says interrupt, stop the run in
+// progress between two steps and hand back every run not finished.
 void run_worker(const boost::mpi::communicator& world);
 
-// Releases the workers without any work (when rank 0 fails before the sweep starts).
+// Releases the workers without any work (when rank 0 fails before the sweep starts). Collective with
+// run_worker, like run_master.
 void release_workers(const boost::mpi::communicator& world);
 
 }  // namespace hetsweep::sched

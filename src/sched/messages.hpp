@@ -17,7 +17,9 @@
 
 namespace hetsweep::sched {
 
-enum Tag : int { tag_work = 1, tag_results = 2, tag_stop = 3 };
+// tag_work: a batch of runs; tag_results: one result per run of a batch, in order; tag_interrupt: stop the
+// runs in progress (a stop signal reached the master); tag_stop: leave the worker loop.
+enum Tag : int { tag_work = 1, tag_results = 2, tag_stop = 3, tag_interrupt = 4 };
 
 struct WorkItem {
   std::int64_t row = 0;
@@ -30,8 +32,12 @@ struct WorkResult {
   std::string error;  // why a failed run failed
 };
 
-// Runs one item. A run that throws becomes a `failed` outcome carrying the reason, not a dead worker.
-WorkResult compute(const WorkItem& item);
+// Runs one item. A run that throws becomes a `failed` outcome carrying the reason, not a dead worker. A run
+// that `stop` interrupts comes back `pending`: it is not written, and a resume computes it again.
+WorkResult compute(const WorkItem& item, const science::StopCheck& stop = {});
+
+// An item handed back without computing it (the worker was interrupted before it began): `pending`.
+WorkResult not_computed(const WorkItem& item);
 
 }  // namespace hetsweep::sched
 

@@ -10,13 +10,12 @@ volatile std::sig_atomic_t requested_signal = 0;
 volatile std::sig_atomic_t urgent = 0;
 volatile std::sig_atomic_t exit_in_handler = 0;
 constexpr int stop_signals[] = {SIGTERM, SIGINT, SIGUSR1};
-constexpr int exit_interrupted = 3;
 
 extern "C" void on_stop_signal(int signal) {
   if (requested_signal == 0) {
     requested_signal = signal;
   } else if (exit_in_handler != 0) {
-    _exit(exit_interrupted);
+    _exit(interrupted_exit_code);
   } else {
     urgent = 1;
   }

@@ -10,6 +10,11 @@
 
 namespace hetsweep::sched {
 
+// The exit code of a sweep stopped early (by a stop signal, or by a stalled worker with --stall-timeout): the
+// results file is consistent and closed, and the same command resumes it. Defined once here; cli's exit codes
+// use it.
+inline constexpr int interrupted_exit_code = 3;
+
 // On the master (or a single rank). `alone`: no workers depend on this process.
 void install_stop_handlers(bool alone);
 // On workers: the master decides when they stop, so the signals mpirun or srun forward to every rank are

@@ -8,6 +8,13 @@
 #                                         a plain h5py open, holds what was written, and resumes to the same
 #   e2e.sh pipes HETSWEEP WORKDIR         a reader that is gone (`run … 2>&1 | head`) neither kills nor fails a sweep;
 #                                         progress is a bar when it reaches a terminal (also under mpirun), lines otherwise
+#   e2e.sh midrun SIG WHERE HETSWEEP WORKDIR
+#                                         SIG (TERM, INT, USR1) to a sweep (WHERE: alone, or mpirun -n 2) in the middle
+#                                         of a run of minutes: it ends within seconds, the run stays pending; a sweep
+#                                         of shorter runs stopped mid-run resumes to the uninterrupted results
+#   e2e.sh stall HETSWEEP WORKDIR         a worker stopped with SIGSTOP: `run --stall-timeout 2` warns naming its rank,
+#                                         closes the file and exits 3; the file resumes to the same results
+#   e2e.sh shardcheck HETSWEEP WORKDIR    `status --check --shard I/N` judges only shard I's runs of a shard's file
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 compare=(/usr/bin/python3 "$here/../deploy/compare_results.py")
@@ -47,6 +54,27 @@ stop_slow_sweep() {
   for ((i = 0; i < signals; i++)); do kill -USR1 "$pid"; done
   wait "$pid" || code=$?
   echo "$code"
+}
+
+# Waits (at most $2 seconds) until process $1 has ended; fails naming $3 otherwise.
+wait_for_exit() {
+  local deadline=$((SECONDS + $2))
+  while kill -0 "$1" 2>/dev/null; do
+    ((SECONDS < deadline)) || fail "$3 was still running $2 s after it was asked to stop"
+    sleep 0.02
+  done
+}
+
+# The pid of rank $2 among the children of mpirun $1 (on this machine mpirun starts the ranks itself).
+rank_pid() {
+  local child
+  for child in $(pgrep -P "$1"); do
+    if tr '\0' '\n' <"/proc/$child/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
+      echo "$child"
+      return 0
+    fi
+  done
+  fail "no rank $2 among the children of mpirun $1"
 }
 
 # Runs "$@" with stdout and stderr on a pipe whose reader is already gone, and prints its exit code.
@@ -171,6 +199,108 @@ case $1 in
     grep -q $'\r' "$workdir/file.log" && fail "a bar went to a file under mpirun"
     "$hetsweep" run "$spec" -o "$workdir/quiet.h5" --restart --progress none 2>"$workdir/quiet.log"
     grep -q "runs done\|runs/s" "$workdir/quiet.log" && fail "--progress none printed progress: $(cat "$workdir/quiet.log")"
+    ;;
+  midrun)
+    # A stop must not wait for the run in progress: it ends it between two steps (on a worker, within 50 ms of
+    # the master's message), the run stays pending and a resume computes it again.
+    signal=$2 where=$3 hetsweep=$4 workdir=$5
+    mkdir -p "$workdir"
+    launch=("$hetsweep")
+    [[ $where == mpirun ]] && launch=(mpirun -n 2 "$hetsweep")
+    # Only `hetsweep` itself exits 3 on every signal; mpirun passes USR1 on and returns the ranks' code, but
+    # answers TERM and INT with its own exit code (1).
+    expected=3
+    [[ $where == mpirun && $signal != USR1 ]] && expected=1
+    spec="$here/data/endless.yaml" out="$workdir/midrun-$signal-$where.h5" log="$workdir/midrun-$signal-$where.log"
+    rm -f "$out"
+    "${launch[@]}" run "$spec" -o "$out" --progress none 2>"$log" &
+    pid=$!
+    # The file is renamed into place once created, just before the run is handed out; a second later the
+    # run (about 0.2 s a step here) is well under way.
+    deadline=$((SECONDS + 60))
+    until [[ -f $out ]]; do
+      ((SECONDS < deadline)) || fail "$out was not created within 60 s"
+      sleep 0.05
+    done
+    sleep 1
+    kill "-$signal" "$pid"
+    started=$(date +%s.%N)
+    wait_for_exit "$pid" 30 "a sweep in the middle of a run of minutes"
+    code=0
+    wait "$pid" || code=$?
+    echo "SIG$signal ($where) mid-run: exited $code after $(echo "$(date +%s.%N) - $started" | bc) s"
+    ((code == expected)) || fail "the stopped sweep exited $code, not $expected: $(cat "$log")"
+    grep -q "stopped by signal" "$log" || fail "no stop message on stderr: $(cat "$log")"
+    if [[ $where == alone || $signal == USR1 ]]; then
+      grep -q "(1 run in progress or not begun stays pending)" "$log" ||
+        fail "the run in progress was not handed back unfinished: $(cat "$log")"
+    fi
+    code=0
+    "$hetsweep" status --check "$out" >"$workdir/midrun-check.txt" || code=$?
+    ((code == 4)) || fail "status --check on the stopped sweep exited $code, not 4"
+    grep -q "1 of 1 runs pending" "$workdir/midrun-check.txt" || fail "status --check said: $(cat "$workdir/midrun-check.txt")"
+    # Shorter runs, stopped once one is written (the next one under way), resume to the uninterrupted results.
+    spec="$here/data/midrun.yaml"
+    ref=$(reference "$spec")
+    rm -f "$out"
+    "${launch[@]}" run "$spec" -o "$out" --progress none 2>"$log" &
+    pid=$!
+    wait_for_finished_rows "$out" 1 120
+    kill "-$signal" "$pid"
+    code=0
+    wait "$pid" || code=$?
+    ((code == expected)) || fail "the stopped sweep of short runs exited $code, not $expected: $(cat "$log")"
+    "${compare[@]}" complete "$out" >/dev/null && fail "the stopped sweep left no run pending"
+    "$hetsweep" run "$spec" -o "$out" --progress none 2>>"$log"
+    computed=$(($(sed -n "s/^hetsweep: computed \([0-9]*\) runs.*/\1/p" "$log" | paste -sd+)))
+    ((computed == 4)) || fail "the two invocations computed $computed runs, not 4: a run was computed twice or lost"
+    "${compare[@]}" complete "$out" >/dev/null
+    "${compare[@]}" equal "$ref" "$out"
+    ;;
+  stall)
+    hetsweep=$2 workdir=$3
+    mkdir -p "$workdir"
+    spec="$here/data/many.yaml" out="$workdir/stall.h5" log="$workdir/stall.log"
+    rm -f "$out"
+    mpirun -n 3 "$hetsweep" run "$spec" -o "$out" --stall-timeout 2 --progress none 2>"$log" &
+    pid=$!
+    wait_for_finished_rows "$out" 3 120
+    worker=$(rank_pid "$pid" 1)
+    kill -STOP "$worker"
+    stopped=$(date +%s.%N)
+    # Its limit: max(2 s, 20 x a batch of about 0.1 s), more when a loaded machine slows the runs down.
+    wait_for_exit "$pid" 120 "a sweep with a stopped worker and --stall-timeout 2"
+    code=0
+    wait "$pid" || code=$?
+    kill -CONT "$worker" 2>/dev/null || true  # normally killed with the job already
+    echo "SIGSTOP of rank 1: mpirun exited $code after $(echo "$(date +%s.%N) - $stopped" | bc) s"
+    ((code == 3)) || fail "the sweep with a stalled worker exited $code, not 3: $(cat "$log")"
+    grep -q "worker rank 1 on .* has sent nothing for" "$log" || fail "no warning naming rank 1: $(cat "$log")"
+    grep -q "stopped by a stalled worker (rank 1 on .*); .* is closed" "$log" || fail "no stop message: $(cat "$log")"
+    wait_for_exit "$worker" 10 "the stalled worker, after the job ended,"
+    "${compare[@]}" complete "$out" >/dev/null && fail "the stopped sweep left no run pending"
+    "$hetsweep" run "$spec" -o "$out" --progress none 2>>"$log"
+    "${compare[@]}" complete "$out" >/dev/null
+    "${compare[@]}" equal "$(reference "$spec")" "$out"
+    ;;
+  shardcheck)
+    hetsweep=$2 workdir=$3
+    mkdir -p "$workdir"
+    out="$workdir/shard0.h5"
+    rm -f "$out"
+    "$hetsweep" run "$here/data/small.yaml" -o "$out" --shard 0/2 --progress none 2>/dev/null
+    "$hetsweep" status --check --shard 0/2 "$out" >"$workdir/shard-check.txt" ||
+      fail "status --check --shard 0/2 on shard 0's finished file exited $?: $(cat "$workdir/shard-check.txt")"
+    grep -q "complete, [0-9]* runs of shard 0/2" "$workdir/shard-check.txt" || fail "it said: $(cat "$workdir/shard-check.txt")"
+    for other in "" "--shard 1/2"; do
+      code=0
+      # shellcheck disable=SC2086
+      "$hetsweep" status --check $other "$out" >"$workdir/shard-check.txt" || code=$?
+      ((code == 4)) || fail "status --check $other on shard 0's file exited $code, not 4"
+    done
+    code=0
+    "$hetsweep" status --check --shard 2/2 "$out" 2>"$workdir/shard-check.txt" || code=$?
+    ((code == 2)) || fail "status --check --shard 2/2 exited $code, not 2"
     ;;
   *) fail "unknown case $1" ;;
 esac

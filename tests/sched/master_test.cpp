@@ -67,7 +67,11 @@ MasterReport run_collectively(const std::vector<WorkItem>& work, RecordingSink& 
   }
   auto progress = quiet_progress(static_cast<std::int64_t>(work.size()));
   sink.closed = false;
-  return run_master(world, work, sink, progress, {0.0, 0.002, std::move(on_closed)});
+  MasterOptions options;
+  options.flush_interval_seconds = 0.0;
+  options.batch_target_seconds = 0.002;
+  options.on_closed = std::move(on_closed);
+  return run_master(world, work, sink, progress, options);
 }
 
 // The work `sink` has no result for, as a resumed sweep would hand it out (on rank 0; nothing elsewhere).
@@ -170,6 +174,47 @@ TEST(RunMaster, ClosesTheSinkAtOnceOnSigtermAndLeavesTheHeldRunsPending) {
   }
 }
 
+// One short run, then one far too long to wait for (10^9 steps: about half an hour here).
+std::vector<WorkItem> short_then_endless() {
+  auto work = small_runs(1);
+  science::Params endless;
+  endless.dim = 6;
+  endless.batch_size = 20;
+  endless.steps = 1'000'000'000;
+  endless.record_every = endless.steps;
+  work.push_back({200, endless, 7});
+  return work;
+}
+
+// A stop does not wait for the runs in progress: the endless run is interrupted midway and handed back
+// unfinished, so it is never written and stays pending; the short run before it is written. With workers the
+// signal comes once the short run is written, when the endless run, sent to a worker before, has begun (a
+// worker takes its messages in order, so it starts the endless run before it sees the interrupt); alone, the
+// master stops before starting it.
+TEST(RunMaster, InterruptsTheRunsInProgressOnSignalAndLeavesThemPending) {
+  mpi::communicator world;
+  const auto work = short_then_endless();
+  for (const int signal : {SIGUSR1, SIGTERM}) {
+    RecordingSink sink;
+    if (world.rank() == 0) {
+      install_stop_handlers(world.size() == 1);
+      sink.after_write = [&] { std::raise(signal); };
+    }
+    const auto report = run_collectively(work, sink);
+    if (world.rank() != 0) continue;
+    EXPECT_TRUE(report.stopped_early) << signal;
+    EXPECT_EQ(stop_signal(), signal);
+    EXPECT_EQ(sink.by_row.count(100), 1u) << signal;
+    EXPECT_EQ(sink.by_row.count(200), 0u) << signal;
+    EXPECT_EQ(report.computed, 1) << signal;
+    EXPECT_EQ(report.interrupted, world.size() > 1 ? 1 : 0) << signal;
+    EXPECT_EQ(sink.closes, 1);
+    EXPECT_EQ(sink.writes_after_close, 0);
+    reset_stop_request();
+    std::signal(signal, SIG_DFL);
+  }
+}
+
 TEST(RunMaster, ReleasesWorkersWhenThereIsNoWork) {
   RecordingSink sink;
   const auto report = run_collectively({}, sink);
@@ -183,6 +228,30 @@ TEST(Compute, TurnsAnExceptionIntoAFailedOutcome) {
   const auto result = compute(item);
   EXPECT_EQ(result.outcome.status, store::RowStatus::failed);
   EXPECT_FALSE(result.error.empty());
+}
+
+TEST(Compute, HandsBackARunStoppedMidwayAsPending) {
+  const auto item = small_runs(1).front();
+  int checks = 0;
+  const auto result = compute(item, [&] { return ++checks == 5; });
+  EXPECT_EQ(result.outcome.status, store::RowStatus::pending);
+  EXPECT_EQ(result.outcome.result.status, science::RunStatus::interrupted);
+  EXPECT_EQ(result.outcome.result.steps_done, 5);
+  EXPECT_EQ(result.outcome.row, item.row);
+}
+
+TEST(Compute, GivesTheSameResultWithAStopCheckThatNeverStops) {
+  const auto item = small_runs(1).front();
+  const auto result = compute(item, [] { return false; });
+  EXPECT_EQ(result.outcome.status, store::RowStatus::done);
+  EXPECT_EQ(result.outcome.result, science::simulate(item.params, item.seed));
+}
+
+TEST(Compute, KeepsADivergedRunDiverged) {
+  auto item = small_runs(1).front();
+  item.params.step_size = 50;  // far past stability: U blows up within a few steps
+  const auto result = compute(item, [] { return false; });
+  EXPECT_EQ(result.outcome.status, store::RowStatus::diverged);
 }
 
 }  // namespace
