@@ -54,7 +54,8 @@ std::string_view status_name(std::int8_t status) {
 // What went wrong in a failed HDF5 read, in words.
 std::string read_failure(const h5::Error& e) {
   if (e.failure() == h5::Failure::checksum) return "damaged chunk: its Fletcher32 checksum does not match its data";
-  return fmt::format("the chunk cannot be read ({})", e.stack().empty() ? std::string(e.what()) : e.stack().back().description);
+  return fmt::format("the chunk cannot be read ({})",
+                     e.stack().empty() ? std::string(e.what()) : e.stack().back().description);
 }
 
 class Findings {
