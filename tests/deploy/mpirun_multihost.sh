@@ -13,17 +13,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 results=(/usr/bin/python3 "$repo/tests/deploy/compare_results.py")
 work=$(mktemp -d /var/tmp/hetsweep-mpirun-multihost.XXXXXX)
-passed=0
-failed=0
-finished=0
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-give_up() { fail "$*"; finished=1; exit 1; }
-check() {
-  local what=$1
-  shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
+# shellcheck source=checks.sh
+source "$repo/tests/deploy/checks.sh"
 finish() {
   local status=$?
   ((finished)) || fail "the test stopped early (exit status $status), see above"

@@ -21,19 +21,9 @@ export OPENBLAS_NUM_THREADS=1
 # Jobs run as root here; sbatch passes the environment on to them.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-passed=0
-failed=0
-finished=0
+# shellcheck source=checks.sh
+source "$repo/tests/deploy/checks.sh"
 slurm_started=0
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-give_up() { fail "$*"; finished=1; exit 1; }
-fails() { ! "$@"; }
-check() {
-  local what=$1
-  shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
 
 # Processes of the emulated cluster that still exist, zombies included: slurmctld, and everything in a node's
 # UTS namespace (slurmd, slurmstepd, batch scripts, tasks).
