@@ -19,6 +19,7 @@
 #include "store/h5.hpp"
 #include "store/layout.hpp"
 #include "store/results_file.hpp"
+#include "store/results_file_parts.hpp"
 #include "store/row_check.hpp"
 
 namespace hetsweep::store {
@@ -82,24 +83,13 @@ class Findings {
 h5::File open_results(const fs::path& path) {
   if (!fs::exists(path)) throw ResultsFileError(path, "does not exist");
   if (!fs::is_regular_file(path)) throw ResultsFileError(path, "is not a regular file");
-  bool hdf5 = false;
-  try {
-    hdf5 = h5::File::is_hdf5(path);
-  } catch (const h5::Error& e) {
-    throw ResultsFileError(path, fmt::format("cannot be read: {}", e.what()));
-  }
-  if (!hdf5) throw ResultsFileError(path, "is not an HDF5 file, so not a hetsweep results file");
   // As a SWMR reader, so that a file a sweep is writing can be checked; a file of an older HDF5 format opens
   // only plainly.
   try {
-    return h5::File::open(path, h5::Access::read_swmr);
-  } catch (const h5::Error&) {
+    return parts::open_existing(path, h5::Access::read_swmr, false);
+  } catch (const ResultsFileError&) {
   }
-  try {
-    return h5::File::open(path, h5::Access::read);
-  } catch (const h5::Error& e) {
-    throw ResultsFileError(path, fmt::format("cannot be opened as an HDF5 file: {}", e.what()));
-  }
+  return parts::open_existing(path, h5::Access::read, false);
 }
 
 // The type a dataset must have.
@@ -274,25 +264,9 @@ class Verifier {
 
   void read_root() {
     try {
-      const auto format = h5::read_string_attribute(file_, "/", "format");
-      if (format && *format == layout::format_v2_name) {
-        format_ = layout::Format::hetsweep_2;
-      } else if (format && *format == layout::format_v1_name) {
-        format_ = layout::Format::hetsweep_1;
-      } else {
-        throw ResultsFileError(path_, fmt::format("is not a hetsweep results file (its `format` attribute is {}, not {})",
-                                                  format ? fmt::format("\"{}\"", *format) : std::string("missing"),
-                                                  format_name));
-      }
-      report_.format = *format;
-      const auto text = h5::read_string_attribute(file_, "/", "spec");
-      if (!text) throw ResultsFileError(path_, "has no `spec` attribute, so it cannot be checked");
-      try {
-        spec_ = spec::parse_spec(*text, fmt::format("{} (stored spec)", path_.string()));
-      } catch (const spec::SpecError& e) {
-        throw ResultsFileError(path_, fmt::format("holds a spec this version cannot parse: {}", e.what()));
-      }
-      if (auto name = h5::read_string_attribute(file_, "/", "name")) spec_.name = std::move(*name);
+      format_ = parts::stored_format(path_, file_);
+      report_.format = v2() ? layout::format_v2_name : layout::format_v1_name;
+      spec_ = parts::stored_spec(path_, file_);
       for (const auto* attribute : {"hetsweep_version", "name", "fingerprint", "created"}) {
         const auto value = h5::read_string_attribute(file_, "/", attribute);
         if (!value) problem("/", "attributes", fmt::format("/: the root attribute `{}` is missing", attribute));
