@@ -65,9 +65,10 @@ struct ResultsWriter::Impl {
   void open(OpenMode mode);
   void open_resolved(OpenMode mode);
   void create(bool replace);
-  // Whether the file was replaced by a grown copy.
+  // Whether the file was replaced by a grown copy (then already open for writing).
   bool resume();
-  void start_writing();
+  void publish_open(TemporaryFile& temporary, bool replace);
+  void start_writing(const fs::path& file_path);
   void write(const RunOutcome& outcome);
   void flush();
   void close();
@@ -98,7 +99,6 @@ void ResultsWriter::Impl::open_resolved(OpenMode mode) {
   if (exists && !fs::is_regular_file(path)) {
     throw ResultsFileError(path, "is not a regular file; the output must name a file");
   }
-  bool replaced = true;
   if (!exists) {
     create(false);
   } else if (mode == OpenMode::restart) {
@@ -115,12 +115,9 @@ void ResultsWriter::Impl::open_resolved(OpenMode mode) {
     create(true);
   } else {
     lock = lock_for_writing(path);
-    replaced = resume();
+    if (!resume()) start_writing(path);
   }
-  // The path now names a new file: lock that one before the old lock goes.
-  if (replaced) lock = lock_for_writing(path);
   remove_stale_temporaries(path);
-  start_writing();
   if (mode == OpenMode::retry_failed) {
     // Only in memory: the rows show `failed` until their new outcome is written, which is true until then.
     std::replace(status.begin(), status.end(), RowStatus::failed, RowStatus::pending);
@@ -131,7 +128,7 @@ void ResultsWriter::Impl::create(bool replace) {
   try {
     TemporaryFile temporary(path);
     build_new_file(temporary.path(), spec, rows);
-    temporary.publish(replace);
+    publish_open(temporary, replace);
   } catch (const FileSystemError& e) {
     if (e.error_number() == EEXIST) {
       throw ResultsFileError(path, "was created by another process meanwhile; run again to resume it");
@@ -167,7 +164,7 @@ bool ResultsWriter::Impl::resume() {
     TemporaryFile temporary(path);
     fs::copy_file(path, temporary.path(), fs::copy_options::overwrite_existing);
     grow_file(path, temporary.path(), spec, rows, stored, new_points, steps_now);
-    temporary.publish(true);
+    publish_open(temporary, true);
     return true;
   } catch (const fs::filesystem_error& e) {
     throw ResultsFileError(path, fmt::format("cannot be copied to grow it: {}", e.what()));
@@ -178,11 +175,22 @@ bool ResultsWriter::Impl::resume() {
   }
 }
 
-void ResultsWriter::Impl::start_writing() {
+// A new file is locked and opened for SWMR writing before it takes the output's name: a reader that polls for
+// the output (h5py, `hetsweep status`) then never holds HDF5's lock on it, between the rename and this
+// writer's open, and makes the open fail.
+void ResultsWriter::Impl::publish_open(TemporaryFile& temporary, bool replace) {
+  auto new_lock = lock_for_writing(temporary.path());
+  start_writing(temporary.path());
+  temporary.publish(replace);
+  // The old file's lock (held while it was grown) goes only once the output names the new one.
+  lock = std::move(new_lock);
+}
+
+void ResultsWriter::Impl::start_writing(const fs::path& file_path) {
   // Takes over from a writer that was killed, if any: the WriterLock proves none is alive.
-  file = open_existing(path, h5::Access::write_swmr, true);
+  file = open_existing(file_path, h5::Access::write_swmr, true);
   struct stat opened {};
-  if (::stat(path.c_str(), &opened) != 0) {
+  if (::stat(file_path.c_str(), &opened) != 0) {
     throw ResultsFileError(path, fmt::format("cannot be checked: {}", std::strerror(errno)));
   }
   device = opened.st_dev;

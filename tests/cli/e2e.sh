@@ -15,6 +15,8 @@
 #   e2e.sh stall HETSWEEP WORKDIR         a worker stopped with SIGSTOP: `run --stall-timeout 2` warns naming its rank,
 #                                         closes the file and exits 3; the file resumes to the same results
 #   e2e.sh shardcheck HETSWEEP WORKDIR    `status --check --shard I/N` judges only shard I's runs of a shard's file
+#   e2e.sh readers HETSWEEP WORKDIR       a reader that polls the output (h5py opening and closing it in a loop)
+#                                         never makes a sweep's start fail: a new file, --restart, a grown file
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 compare=(/usr/bin/python3 "$here/../deploy/compare_results.py")
@@ -301,6 +303,38 @@ case $1 in
     code=0
     "$hetsweep" status --check --shard 2/2 "$out" 2>"$workdir/shard-check.txt" || code=$?
     ((code == 2)) || fail "status --check --shard 2/2 exited $code, not 2"
+    ;;
+  readers)
+    # HDF5 locks a file while a reader has it open; a writer that opened the output only after giving it its
+    # name lost that race to a polling reader nearly every time (15 of 15 starts here).
+    hetsweep=$2 workdir=$3
+    mkdir -p "$workdir"
+    out="$workdir/polled.h5" log="$workdir/polled.log" grown="$workdir/polled-grown.yaml"
+    sed 's/heterogeneity: \[1.0, 6.0\]/heterogeneity: [1.0, 6.0, 9.0]/' "$here/data/tiny.yaml" >"$grown"
+    grep -q "9.0" "$grown" || fail "the grown spec was not made"
+    poller='
+import sys, h5py
+while True:
+    try:
+        with h5py.File(sys.argv[1], "r", swmr=True) as file:
+            file["runs"].shape
+    except (OSError, KeyError):
+        pass
+'
+    rm -f "$out"
+    /usr/bin/python3 -c "$poller" "$out" &
+    reader=$!
+    trap 'kill "$reader" 2>/dev/null || true' EXIT
+    for ((i = 1; i <= 5; i++)); do
+      rm -f "$out"
+      "$hetsweep" run "$here/data/tiny.yaml" -o "$out" --progress none 2>"$log" ||
+        fail "start $i of a new file under a polling reader exited $?: $(cat "$log")"
+      "$hetsweep" run "$here/data/tiny.yaml" -o "$out" --restart --progress none 2>"$log" ||
+        fail "--restart $i under a polling reader exited $?: $(cat "$log")"
+      "$hetsweep" run "$grown" -o "$out" --progress none 2>"$log" ||
+        fail "growing the file ($i) under a polling reader exited $?: $(cat "$log")"
+    done
+    "${compare[@]}" complete "$out" >/dev/null
     ;;
   *) fail "unknown case $1" ;;
 esac
