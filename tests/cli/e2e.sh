@@ -34,12 +34,16 @@ reference() {
   echo "$out"
 }
 
-# Waits (at most $3 seconds) until file $1 has at least $2 finished rows.
+# Waits (at most $3 seconds) until file $1 has at least $2 finished rows, written by process $4 (stderr in $5).
 wait_for_finished_rows() {
   local deadline=$((SECONDS + $3)) n=0
+  local alive
   while ((SECONDS < deadline)); do
+    alive=true
+    kill -0 "$4" 2>/dev/null || alive=false
     n=$("${compare[@]}" finished "$1" 2>/dev/null || echo 0)
     ((n >= $2)) && return 0
+    $alive || fail "the sweep writing $1 ended with $n rows finished: $(cat "$5")"
     sleep 0.05
   done
   fail "only $n rows finished in $1 within $3 s"
@@ -52,7 +56,7 @@ stop_slow_sweep() {
   rm -f "$out"
   mpiexec -n 3 "$hetsweep" run "$here/data/slow.yaml" -o "$out" 2>"$log" &
   pid=$!
-  wait_for_finished_rows "$out" 3 120
+  wait_for_finished_rows "$out" 3 120 "$pid" "$log"
   for ((i = 0; i < signals; i++)); do kill -USR1 "$pid"; done
   wait "$pid" || code=$?
   echo "$code"
@@ -158,7 +162,7 @@ case $1 in
     rm -f "$out"
     mpirun -n 3 "$hetsweep" run "$spec" -o "$out" 2>"$log" &
     pid=$!
-    wait_for_finished_rows "$out" 3 120
+    wait_for_finished_rows "$out" 3 120 "$pid" "$log"
     kill "-$signal" "$pid"
     code=0
     wait "$pid" || code=$?
@@ -247,7 +251,7 @@ case $1 in
     rm -f "$out"
     "${launch[@]}" run "$spec" -o "$out" --progress none 2>"$log" &
     pid=$!
-    wait_for_finished_rows "$out" 1 120
+    wait_for_finished_rows "$out" 1 120 "$pid" "$log"
     kill "-$signal" "$pid"
     code=0
     wait "$pid" || code=$?
@@ -266,7 +270,7 @@ case $1 in
     rm -f "$out"
     mpirun -n 3 "$hetsweep" run "$spec" -o "$out" --stall-timeout 2 --progress none 2>"$log" &
     pid=$!
-    wait_for_finished_rows "$out" 3 120
+    wait_for_finished_rows "$out" 3 120 "$pid" "$log"
     worker=$(rank_pid "$pid" 1)
     kill -STOP "$worker"
     stopped=$(date +%s.%N)
