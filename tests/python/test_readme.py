@@ -2,7 +2,9 @@
 """Every ```python block of README.md's "The results file" section (and its subsections) runs, each on its
 own, in a directory holding sweep/out/quickstart.h5: once as the binary writes it (sweep/quickstart.yaml), once
 as a synthetic hetsweep-2 file with the same axes. The ```r blocks run too where R's hdf5r is installed
-(Debian's r-cran-hdf5r).
+(Debian's r-cran-hdf5r), and the ```octave blocks where GNU Octave is (Debian's octave), with the binary's
+directory on PATH, on the binary's file only (they call `hetsweep export`, which checks every row against the
+stored spec, and the synthetic file's rows are not those of a real sweep).
 
     HETSWEEP=build/src/cli/hetsweep test_readme.py"""
 
@@ -73,14 +75,16 @@ class ReadmeTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.tmp.cleanup()
 
-    def run_blocks(self, language, command):
+    def run_blocks(self, language, command, env=None, files=None):
         found = blocks(language)
         self.assertTrue(found, f"README.md has no ```{language} block in The results file")
         for where, directory in self.dirs.items():
+            if files is not None and where not in files:
+                continue
             for number, code in enumerate(found):
                 with self.subTest(file=where, block=number):
                     done = subprocess.run([*command, code], cwd=directory, capture_output=True, text=True,
-                                          env={**os.environ, "PYTHONPATH": str(REPO / "python")})
+                                          env={**os.environ, "PYTHONPATH": str(REPO / "python"), **(env or {})})
                     self.assertEqual(done.returncode, 0, f"{code}\n{done.stderr}")
 
     def test_PythonBlocks_RunOnBothFormats(self):
@@ -91,6 +95,13 @@ class ReadmeTest(unittest.TestCase):
                 ["Rscript", "-e", "library(hdf5r)"], capture_output=True).returncode != 0:
             self.skipTest("R with hdf5r is not installed (Debian: r-cran-hdf5r)")
         self.run_blocks("r", ["Rscript", "-e"])
+
+    def test_OctaveBlocks_RunOnTheBinarysFile(self):
+        if shutil.which("octave-cli") is None:
+            self.skipTest("GNU Octave is not installed (Debian: octave)")
+        path = f"{Path(HETSWEEP).resolve().parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        self.run_blocks("octave", ["octave-cli", "--no-gui", "--norc", "--eval"], env={"PATH": path},
+                        files=["written by the binary"])
 
 
 if __name__ == "__main__":
