@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "science/run.hpp"
 #include "spec/sweep_spec.hpp"
 #include "store/results_file.hpp"
 
