@@ -40,7 +40,7 @@ std::string csv_text(const spec::SweepSpec& spec, const std::vector<store::RowSu
   std::string text = csv_line(header());
   std::vector<std::string> fields;
   for (const auto& row : rows) {
-    const bool pending = row.status == store::RowStatus::pending;
+    const bool pending = row.status == science::RowStatus::pending;
     fields.clear();
     fields.push_back(std::to_string(row.row));
     fields.push_back(std::to_string(row.key));

@@ -208,10 +208,10 @@ int run_report(const ReportOptions& options) {
     auto& cell = tables[table][{layout.row_axis ? row.coords[*layout.row_axis] : 0,
                                 layout.col_axis ? row.coords[*layout.col_axis] : 0}];
     switch (row.status) {
-      case store::RowStatus::done: cell.done.push_back(row.final_metrics); break;
-      case store::RowStatus::diverged: ++cell.diverged; break;
-      case store::RowStatus::failed: ++cell.failed; break;
-      case store::RowStatus::pending: ++cell.pending; break;
+      case science::RowStatus::done: cell.done.push_back(row.final_metrics); break;
+      case science::RowStatus::diverged: ++cell.diverged; break;
+      case science::RowStatus::failed: ++cell.failed; break;
+      case science::RowStatus::pending: ++cell.pending; break;
     }
   }
 

@@ -58,9 +58,9 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
   const auto writer = open_writer_or_usage_error(options.output, spec, options.restart, options.retry_failed);
 
   const auto pending = writer->pending();
-  std::vector<sched::WorkItem> work;
+  std::vector<science::PendingRun> work;
   for (const auto& run : pending) {
-    if (shard.contains(run.seed)) work.push_back({run.row, run.params, run.seed});
+    if (shard.contains(run.seed)) work.push_back(run);
   }
   const auto total = shard.count == 1 ? writer->total_runs() : static_cast<std::int64_t>(work.size());
   const auto already_done = shard.count == 1 ? total - static_cast<std::int64_t>(pending.size()) : 0;

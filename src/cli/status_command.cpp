@@ -90,7 +90,7 @@ int check_complete(const std::string& path, const spec::SweepSpec& spec, const s
   for (const auto& row : rows) {
     if (!shard.contains(spec::run_seed(spec.seed, row.key))) continue;
     ++total;
-    left += row.status == store::RowStatus::pending ? 1 : 0;
+    left += row.status == science::RowStatus::pending ? 1 : 0;
   }
   const auto what = shard_text.empty() ? std::string("runs") : fmt::format("runs of shard {}", shard_text);
   if (left == 0) {

@@ -11,8 +11,10 @@
 #include <thread>
 
 #include "sched/batch_sizer.hpp"
+#include "sched/compute.hpp"
 #include "sched/console.hpp"
 #include "sched/interrupt_probe.hpp"
+#include "sched/messages.hpp"
 #include "sched/stall_watch.hpp"
 #include "sched/stop_signals.hpp"
 
@@ -66,7 +68,7 @@ StallWatch make_stall_watch(int workers, const std::optional<double>& stall_time
 
 class Dispatcher {
  public:
-  Dispatcher(const mpi::communicator& world, const std::vector<WorkItem>& work, ResultSink& sink, Progress& progress,
+  Dispatcher(const mpi::communicator& world, const std::vector<science::PendingRun>& work, ResultSink& sink, Progress& progress,
              const MasterOptions& options)
       : world_(world), work_(work), sink_(sink), progress_(progress), options_(options),
         sizer_(options.batch_target_seconds), last_flush_(SteadyClock::now()),
@@ -88,7 +90,7 @@ class Dispatcher {
     const science::StopCheck stop = [] { return stop_requested(); };
     while (next_ < work_.size() && !stop_requested()) {
       const auto result = compute(work_[next_++], stop);
-      if (result.outcome.status == store::RowStatus::pending) {
+      if (result.outcome.status == science::RowStatus::pending) {
         ++report_.interrupted;
         break;
       }
@@ -119,7 +121,7 @@ class Dispatcher {
       --in_flight_;
       stalls_.heard(status->source(), seconds_now());
       for (const auto& result : results) {
-        if (result.outcome.status == store::RowStatus::pending) {
+        if (result.outcome.status == science::RowStatus::pending) {
           ++report_.interrupted;  // handed back unfinished after a stop: a resume computes it
         } else if (!sink_closed_) {
           record(result);
@@ -225,7 +227,7 @@ class Dispatcher {
     sink_.write(result);
     sizer_.observe(result.outcome.wall_seconds);
     ++report_.computed;
-    if (result.outcome.status == store::RowStatus::failed) {
+    if (result.outcome.status == science::RowStatus::failed) {
       ++report_.failed;
       tell(stderr, fmt::format("hetsweep: run {} failed: {}\n", result.outcome.row, result.error));
     }
@@ -240,7 +242,7 @@ class Dispatcher {
   }
 
   const mpi::communicator& world_;
-  const std::vector<WorkItem>& work_;
+  const std::vector<science::PendingRun>& work_;
   ResultSink& sink_;
   Progress& progress_;
   MasterOptions options_;
@@ -249,7 +251,7 @@ class Dispatcher {
   StallWatch stalls_;
   std::vector<std::string> hosts_;  // [rank]
   struct Sending {
-    std::vector<WorkItem> batch;
+    std::vector<science::PendingRun> batch;
     mpi::request request;
   };
   std::list<Sending> sends_;  // a list: a request refers to its batch's buffer, which must not move
@@ -263,7 +265,7 @@ class Dispatcher {
 
 }  // namespace
 
-MasterReport run_master(const mpi::communicator& world, const std::vector<WorkItem>& work, ResultSink& sink,
+MasterReport run_master(const mpi::communicator& world, const std::vector<science::PendingRun>& work, ResultSink& sink,
                         Progress& progress, const MasterOptions& options) {
   return Dispatcher(world, work, sink, progress, options).run();
 }
@@ -293,7 +295,7 @@ void run_worker(const mpi::communicator& world) {
       interrupt.received();
       continue;
     }
-    std::vector<WorkItem> batch;
+    std::vector<science::PendingRun> batch;
     world.recv(0, tag_work, batch);
     std::vector<WorkResult> results;
     results.reserve(batch.size());

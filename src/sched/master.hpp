@@ -8,8 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "sched/messages.hpp"
+#include "sched/compute.hpp"
 #include "sched/progress.hpp"
+#include "science/run.hpp"
 
 namespace hetsweep::sched {
 
@@ -54,7 +55,7 @@ struct MasterOptions {
 // A worker that holds work and stays silent too long (see StallWatch) gets one warning on stderr naming its
 // rank and host. Always releases the workers before returning. Waits by polling with short sleeps: a
 // blocking receive in Open MPI spins a whole core.
-MasterReport run_master(const boost::mpi::communicator& world, const std::vector<WorkItem>& work, ResultSink& sink,
+MasterReport run_master(const boost::mpi::communicator& world, const std::vector<science::PendingRun>& work, ResultSink& sink,
                         Progress& progress, const MasterOptions& options = {});
 
 // Ranks 1..N-1: compute whatever rank 0 sends until it says stop; once it says interrupt, stop the run in

@@ -6,38 +6,20 @@
 #include <boost/serialization/binary_object.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
-#include <cstdint>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "sched/compute.hpp"
+#include "science/metrics.hpp"
 #include "science/params.hpp"
-#include "science/simulate.hpp"
-#include "store/results_file.hpp"
+#include "science/run.hpp"
 
 namespace hetsweep::sched {
 
 // tag_work: a batch of runs; tag_results: one result per run of a batch, in order; tag_interrupt: stop the
 // runs in progress (a stop signal reached the master); tag_stop: leave the worker loop.
 enum Tag : int { tag_work = 1, tag_results = 2, tag_stop = 3, tag_interrupt = 4 };
-
-struct WorkItem {
-  std::int64_t row = 0;
-  science::Params params;
-  std::uint64_t seed = 0;
-};
-
-struct WorkResult {
-  store::RunOutcome outcome;
-  std::string error;  // why a failed run failed
-};
-
-// Runs one item. A run that throws becomes a `failed` outcome carrying the reason, not a dead worker. A run
-// that `stop` interrupts comes back `pending`: it is not written, and a resume computes it again.
-WorkResult compute(const WorkItem& item, const science::StopCheck& stop = {});
-
-// An item handed back without computing it (the worker was interrupted before it began): `pending`.
-WorkResult not_computed(const WorkItem& item);
 
 }  // namespace hetsweep::sched
 
@@ -62,8 +44,8 @@ void serialize(Archive& ar, hetsweep::science::Record& r, unsigned /*version*/) 
 }
 
 template <class Archive>
-void serialize(Archive& ar, hetsweep::sched::WorkItem& w, unsigned /*version*/) {
-  ar& w.row& w.params& w.seed;
+void serialize(Archive& ar, hetsweep::science::PendingRun& run, unsigned /*version*/) {
+  ar& run.row& run.params& run.seed;
 }
 
 template <class Archive>

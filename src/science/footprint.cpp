@@ -7,7 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "science/simulate.hpp"
+#include "science/metrics.hpp"
+#include "science/records.hpp"
 
 namespace hetsweep::science {
 

@@ -6,7 +6,7 @@
 
 #include "science/params.hpp"
 #include "science/random.hpp"
-#include "science/simulate.hpp"
+#include "science/metrics.hpp"
 
 namespace hetsweep::science {
 

@@ -4,6 +4,7 @@
 
 #include "science/model.hpp"
 #include "science/random.hpp"
+#include "science/records.hpp"
 #include "science/samplers.hpp"
 
 namespace hetsweep::science {

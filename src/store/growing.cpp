@@ -69,14 +69,14 @@ void grow_file(const fs::path& path, const fs::path& copy, const spec::SweepSpec
   const layout::CubeIndex cube(spec);
   CubeValues values;
   for (auto& f : values.finals) f.assign(static_cast<std::size_t>(cube.cells()), nan);
-  values.status.assign(static_cast<std::size_t>(cube.cells()), static_cast<std::int8_t>(RowStatus::pending));
+  values.status.assign(static_cast<std::size_t>(cube.cells()), static_cast<std::int8_t>(science::RowStatus::pending));
   for_each_row(runs, rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
-    if (result.status == static_cast<std::int8_t>(RowStatus::pending)) return;
+    if (result.status == static_cast<std::int8_t>(science::RowStatus::pending)) return;
     const auto coords = cube.coords(identity.params, identity.replicate);
     if (!coords) throw ResultsFileError(path, fmt::format("row {} does not lie on the spec's axes", row));
     const auto cell = static_cast<std::size_t>(cube.cell(*coords, identity.replicate));
     values.status[cell] = result.status;
-    if (result.status != static_cast<std::int8_t>(RowStatus::done)) return;
+    if (result.status != static_cast<std::int8_t>(science::RowStatus::done)) return;
     for (std::size_t m = 0; m < metric_count; ++m) values.finals[m][cell] = result.finals[m];
   });
   h5::unlink(file, layout::axes_group);

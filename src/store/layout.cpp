@@ -7,6 +7,8 @@
 #include <cstring>
 #include <limits>
 
+#include "science/records.hpp"
+
 namespace hetsweep::store::layout {
 namespace {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "science/params.hpp"
-#include "science/simulate.hpp"
+#include "science/metrics.hpp"
 #include "spec/sweep_spec.hpp"
 #include "store/h5.hpp"
 
@@ -49,14 +49,14 @@ inline const std::string cube_status_path = "/cube/status";
 std::string_view metric_long_name(std::string_view metric);
 std::string parameter_long_name(std::string_view parameter);
 
-// The names of the status values, in value order (RowStatus), and the flag attributes that document them.
+// The names of the status values, in value order (science::RowStatus), and the flag attributes that document them.
 inline constexpr std::array<std::string_view, 4> status_names{"pending", "done", "diverged", "failed"};
 inline constexpr std::array<std::int8_t, 4> status_values{0, 1, 2, 3};
 inline constexpr std::string_view status_meanings = "pending done diverged failed";
 
 // The half of a /runs row that changes when a run finishes.
 struct RowResult {
-  std::int8_t status = 0;  // RowStatus
+  std::int8_t status = 0;  // science::RowStatus
   std::int64_t steps_done = 0;
   double wall_seconds = 0;
   double finished_at = 0;

@@ -12,16 +12,13 @@
 #include <vector>
 
 #include "science/params.hpp"
-#include "science/simulate.hpp"
+#include "science/run.hpp"
 #include "spec/grid.hpp"
 #include "spec/sweep_spec.hpp"
 
 namespace hetsweep::store {
 
 inline constexpr const char* format_name = "hetsweep-2";
-
-// The `status` of a /runs row.
-enum class RowStatus : std::int8_t { pending = 0, done = 1, diverged = 2, failed = 3 };
 
 // A results file cannot be used as asked (another spec, another program's file, corrupt, unwritable).
 // Carries the path; the message says what is wrong and what to do.
@@ -39,21 +36,6 @@ class ResultsFileError : public std::runtime_error {
   std::filesystem::path path_;
   std::string message_;
   bool replaceable_;
-};
-
-// A run still to compute: its /runs row and what the worker needs.
-struct PendingRun {
-  std::int64_t row = 0;
-  science::Params params;
-  std::uint64_t seed = 0;
-};
-
-// A finished run as the master writes it.
-struct RunOutcome {
-  std::int64_t row = 0;
-  RowStatus status = RowStatus::done;  // done, diverged or failed
-  double wall_seconds = 0;
-  science::RunResult result;  // records empty for a failed run
 };
 
 enum class OpenMode {
@@ -78,11 +60,11 @@ class ResultsWriter {
   ResultsWriter& operator=(const ResultsWriter&) = delete;
 
   // Rows still pending, in row order.
-  [[nodiscard]] std::vector<PendingRun> pending() const;
+  [[nodiscard]] std::vector<science::PendingRun> pending() const;
   [[nodiscard]] std::int64_t total_runs() const;
 
   // Flips a pending row to its final status and writes its final metrics, trajectories and cube cells.
-  void write(const RunOutcome& outcome);
+  void write(const science::RunOutcome& outcome);
   // Makes everything written so far visible to readers and durable against a crash of this process.
   // write() may flush by itself when it has buffered many outcomes.
   void flush();
@@ -100,7 +82,7 @@ struct RowSummary {
   std::uint64_t key = 0;
   std::vector<std::int64_t> coords;  // index into each axis of spec(), as in spec::RunPoint
   std::int64_t replicate = 0;
-  RowStatus status = RowStatus::pending;
+  science::RowStatus status = science::RowStatus::pending;
   std::int64_t steps_done = 0;
   double wall_seconds = 0;
   double finished_at = 0;  // seconds since the epoch when the master wrote the row; 0 while pending
@@ -122,7 +104,7 @@ class ResultsReader {
   // trajectory columns of its own record steps. For combining files (hetsweep merge).
   struct FinishedRun {
     std::uint64_t key = 0;
-    RunOutcome outcome;  // outcome.row is the row in this file
+    science::RunOutcome outcome;  // outcome.row is the row in this file
   };
   [[nodiscard]] std::vector<FinishedRun> finished_runs() const;
 

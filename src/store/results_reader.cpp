@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "science/records.hpp"
 #include "spec/grid.hpp"
 #include "store/results_file_parts.hpp"
 #include "store/row_check.hpp"
@@ -64,7 +65,7 @@ std::vector<RowSummary> ResultsReader::rows() const {
     summary.key = identity.key;
     summary.coords = grid.point(check.point_of(row, identity, result)).coords;
     summary.replicate = identity.replicate;
-    summary.status = static_cast<RowStatus>(result.status);
+    summary.status = static_cast<science::RowStatus>(result.status);
     summary.steps_done = result.steps_done;
     summary.wall_seconds = result.wall_seconds;
     summary.finished_at = result.finished_at;
@@ -90,18 +91,18 @@ std::vector<ResultsReader::FinishedRun> ResultsReader::finished_runs() const {
   RowCheck check(impl_->path, impl_->spec);
   for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
     check.point_of(row, identity, result);
-    const auto status = static_cast<RowStatus>(result.status);
-    if (status == RowStatus::pending) return;
+    const auto status = static_cast<science::RowStatus>(result.status);
+    if (status == science::RowStatus::pending) return;
     FinishedRun run;
     run.key = identity.key;
     run.outcome.row = row;
     run.outcome.status = status;
     run.outcome.wall_seconds = result.wall_seconds;
     auto& r = run.outcome.result;
-    r.status = status == RowStatus::diverged ? science::RunStatus::diverged : science::RunStatus::done;
+    r.status = status == science::RowStatus::diverged ? science::RunStatus::diverged : science::RunStatus::done;
     r.steps_done = result.steps_done;
     for (std::size_t m = 0; m < metric_count; ++m) r.end_metrics.*science::metric_fields[m] = result.finals[m];
-    if (status != RowStatus::failed) {
+    if (status != science::RowStatus::failed) {
       for (std::size_t m = 0; m < metric_count; ++m) {
         values[m].resize(columns);
         auto file_space = trajectories[m].space();

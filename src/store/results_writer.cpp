@@ -27,7 +27,7 @@ constexpr std::size_t max_buffered_trajectory_bytes = std::size_t{64} << 20;
 
 double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
-std::string_view status_name(RowStatus status) { return layout::status_names.at(static_cast<std::size_t>(status)); }
+std::string_view status_name(science::RowStatus status) { return layout::status_names.at(static_cast<std::size_t>(status)); }
 
 }  // namespace
 
@@ -55,7 +55,7 @@ struct ResultsWriter::Impl {
   std::array<h5::Dataset, metric_count> cube;
   h5::Dataset cube_status;
   std::vector<std::int64_t> steps;  // the trajectory columns, sorted
-  std::vector<RowStatus> status;    // per row, including buffered outcomes
+  std::vector<science::RowStatus> status;    // per row, including buffered outcomes
   std::vector<std::int64_t> cell;   // per row, in the cube
   std::vector<Buffered> buffered;
   std::vector<double> buffered_values;  // per buffered outcome: metric_count x steps.size()
@@ -69,7 +69,7 @@ struct ResultsWriter::Impl {
   bool resume();
   void publish_open(TemporaryFile& temporary, bool replace);
   void start_writing(const fs::path& file_path);
-  void write(const RunOutcome& outcome);
+  void write(const science::RunOutcome& outcome);
   void flush();
   void close();
   // Throws ResultsFileError, after dropping the file, when the file at `path` is no longer the one written.
@@ -120,7 +120,7 @@ void ResultsWriter::Impl::open_resolved(OpenMode mode) {
   remove_stale_temporaries(path);
   if (mode == OpenMode::retry_failed) {
     // Only in memory: the rows show `failed` until their new outcome is written, which is true until then.
-    std::replace(status.begin(), status.end(), RowStatus::failed, RowStatus::pending);
+    std::replace(status.begin(), status.end(), science::RowStatus::failed, science::RowStatus::pending);
   }
 }
 
@@ -210,22 +210,22 @@ void ResultsWriter::Impl::start_writing(const fs::path& file_path) {
   RowCheck check(path, spec);
   for_each_row(runs, rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
     cell[static_cast<std::size_t>(row)] = check.point_of(row, identity, result);
-    status[static_cast<std::size_t>(row)] = static_cast<RowStatus>(result.status);
+    status[static_cast<std::size_t>(row)] = static_cast<science::RowStatus>(result.status);
   });
 }
 
-void ResultsWriter::Impl::write(const RunOutcome& outcome) {
+void ResultsWriter::Impl::write(const science::RunOutcome& outcome) {
   if (!file.valid()) throw std::logic_error(fmt::format("{}: write() after close()", path.string()));
   if (outcome.row < 0 || outcome.row >= static_cast<std::int64_t>(status.size())) {
     throw std::out_of_range(
         fmt::format("{}: row {} is outside the file's {} rows", path.string(), outcome.row, status.size()));
   }
   const auto row = static_cast<std::size_t>(outcome.row);
-  if (status[row] != RowStatus::pending) {
+  if (status[row] != science::RowStatus::pending) {
     throw std::logic_error(
         fmt::format("{}: row {} is already {}; a run is written once", path.string(), row, status_name(status[row])));
   }
-  if (outcome.status == RowStatus::pending) {
+  if (outcome.status == science::RowStatus::pending) {
     throw std::invalid_argument(fmt::format("{}: row {}: an outcome cannot be pending", path.string(), row));
   }
   const std::size_t columns = steps.size();
@@ -249,7 +249,7 @@ void ResultsWriter::Impl::write(const RunOutcome& outcome) {
   result.wall_seconds = outcome.wall_seconds;
   result.finished_at = unix_now();
   result.finals.fill(nan);
-  if (outcome.status != RowStatus::failed) {
+  if (outcome.status != science::RowStatus::failed) {
     const auto& final_metrics = outcome.result.final_metrics();
     for (std::size_t m = 0; m < metric_count; ++m) result.finals[m] = final_metrics.*science::metric_fields[m];
   }
@@ -320,7 +320,7 @@ void ResultsWriter::Impl::flush() {
     for (std::size_t m = 0; m < metric_count; ++m) {
       for (std::size_t i = 0; i < order.size(); ++i) {
         const auto& result = buffered[order[i]].result;
-        finals[i] = result.status == static_cast<std::int8_t>(RowStatus::done) ? result.finals[m] : nan;
+        finals[i] = result.status == static_cast<std::int8_t>(science::RowStatus::done) ? result.finals[m] : nan;
       }
       cube[m].write(H5T_NATIVE_DOUBLE, cells_memory, cells_selected, finals.data());
     }
@@ -423,12 +423,12 @@ ResultsWriter::~ResultsWriter() {
   }
 }
 
-std::vector<PendingRun> ResultsWriter::pending() const {
+std::vector<science::PendingRun> ResultsWriter::pending() const {
   // From the spec, never from the file: a row's cell is its grid point (checked when the file was opened).
   const spec::Grid grid(impl_->spec);
-  std::vector<PendingRun> runs;
+  std::vector<science::PendingRun> runs;
   for (std::size_t row = 0; row < impl_->status.size(); ++row) {
-    if (impl_->status[row] != RowStatus::pending) continue;
+    if (impl_->status[row] != science::RowStatus::pending) continue;
     auto point = grid.point(impl_->cell[row]);
     runs.push_back({static_cast<std::int64_t>(row), std::move(point.params), point.seed});
   }
@@ -437,7 +437,7 @@ std::vector<PendingRun> ResultsWriter::pending() const {
 
 std::int64_t ResultsWriter::total_runs() const { return static_cast<std::int64_t>(impl_->status.size()); }
 
-void ResultsWriter::write(const RunOutcome& outcome) { impl_->write(outcome); }
+void ResultsWriter::write(const science::RunOutcome& outcome) { impl_->write(outcome); }
 
 void ResultsWriter::flush() { impl_->flush(); }
 

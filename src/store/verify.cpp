@@ -38,10 +38,10 @@ constexpr hsize_t any_length = std::numeric_limits<hsize_t>::max();
 // Trajectory values per metric read at once (2 MiB).
 constexpr hsize_t block_values = hsize_t{1} << 18;
 
-constexpr auto pending = static_cast<std::int8_t>(RowStatus::pending);
-constexpr auto done = static_cast<std::int8_t>(RowStatus::done);
-constexpr auto diverged = static_cast<std::int8_t>(RowStatus::diverged);
-constexpr auto failed = static_cast<std::int8_t>(RowStatus::failed);
+constexpr auto pending = static_cast<std::int8_t>(science::RowStatus::pending);
+constexpr auto done = static_cast<std::int8_t>(science::RowStatus::done);
+constexpr auto diverged = static_cast<std::int8_t>(science::RowStatus::diverged);
+constexpr auto failed = static_cast<std::int8_t>(science::RowStatus::failed);
 
 // The same stored value: the same bits, or both NaN (a NaN's payload carries nothing).
 bool same_value(double a, double b) {

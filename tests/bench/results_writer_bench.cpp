@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "science/run.hpp"
 #include "spec/sweep_spec.hpp"
 #include "store/results_file.hpp"
 
@@ -16,8 +17,8 @@ namespace {
 
 using hetsweep::store::OpenMode;
 using hetsweep::store::ResultsWriter;
-using hetsweep::store::RowStatus;
-using hetsweep::store::RunOutcome;
+using hetsweep::science::RowStatus;
+using hetsweep::science::RunOutcome;
 
 // 100 heterogeneities x 50 step sizes x 4 replicates = 20,000 runs, records at 0, 10, ..., 990.
 constexpr const char* bench_spec = R"(name: writer-bench

@@ -14,8 +14,8 @@ namespace {
 
 namespace mpi = boost::mpi;
 
-std::vector<WorkItem> small_runs(int n) {
-  std::vector<WorkItem> work;
+std::vector<science::PendingRun> small_runs(int n) {
+  std::vector<science::PendingRun> work;
   for (int i = 0; i < n; ++i) {
     science::Params p;
     p.dim = 6;
@@ -29,7 +29,7 @@ std::vector<WorkItem> small_runs(int n) {
 
 class RecordingSink : public ResultSink {
  public:
-  std::map<std::int64_t, store::RunOutcome> by_row;
+  std::map<std::int64_t, science::RunOutcome> by_row;
   int duplicates = 0;
   int flushes = 0;
   int closes = 0;
@@ -58,7 +58,7 @@ Progress quiet_progress(std::int64_t total) {
 }
 
 // Collective: rank 0 masters, the others work.
-MasterReport run_collectively(const std::vector<WorkItem>& work, RecordingSink& sink,
+MasterReport run_collectively(const std::vector<science::PendingRun>& work, RecordingSink& sink,
                               std::function<void(const MasterReport&)> on_closed = nullptr) {
   mpi::communicator world;
   if (world.rank() != 0) {
@@ -75,8 +75,8 @@ MasterReport run_collectively(const std::vector<WorkItem>& work, RecordingSink& 
 }
 
 // The work `sink` has no result for, as a resumed sweep would hand it out (on rank 0; nothing elsewhere).
-std::vector<WorkItem> unfinished(const std::vector<WorkItem>& work, const RecordingSink& sink) {
-  std::vector<WorkItem> rest;
+std::vector<science::PendingRun> unfinished(const std::vector<science::PendingRun>& work, const RecordingSink& sink) {
+  std::vector<science::PendingRun> rest;
   if (mpi::communicator().rank() != 0) return rest;
   for (const auto& item : work) {
     if (sink.by_row.count(item.row) == 0) rest.push_back(item);
@@ -96,7 +96,7 @@ TEST(RunMaster, ComputesEveryRunOnceWithTheSameResultAsAlone) {
   for (const auto& item : work) {
     const auto& got = sink.by_row.at(item.row);
     EXPECT_EQ(got.result, science::simulate(item.params, item.seed)) << item.row;
-    EXPECT_EQ(got.status, store::RowStatus::done);
+    EXPECT_EQ(got.status, science::RowStatus::done);
   }
   EXPECT_GE(sink.flushes, 1);
   EXPECT_EQ(sink.closes, 1);
@@ -175,7 +175,7 @@ TEST(RunMaster, ClosesTheSinkAtOnceOnSigtermAndLeavesTheHeldRunsPending) {
 }
 
 // One short run, then one far too long to wait for (10^9 steps: about half an hour here).
-std::vector<WorkItem> short_then_endless() {
+std::vector<science::PendingRun> short_then_endless() {
   auto work = small_runs(1);
   science::Params endless;
   endless.dim = 6;
@@ -219,39 +219,6 @@ TEST(RunMaster, ReleasesWorkersWhenThereIsNoWork) {
   RecordingSink sink;
   const auto report = run_collectively({}, sink);
   EXPECT_EQ(report.computed, 0);
-}
-
-TEST(Compute, TurnsAnExceptionIntoAFailedOutcome) {
-  WorkItem item;
-  item.params.dim = 4;
-  item.params.batch_size = std::int64_t{1} << 40;  // the batch cannot be allocated
-  const auto result = compute(item);
-  EXPECT_EQ(result.outcome.status, store::RowStatus::failed);
-  EXPECT_FALSE(result.error.empty());
-}
-
-TEST(Compute, HandsBackARunStoppedMidwayAsPending) {
-  const auto item = small_runs(1).front();
-  int checks = 0;
-  const auto result = compute(item, [&] { return ++checks == 5; });
-  EXPECT_EQ(result.outcome.status, store::RowStatus::pending);
-  EXPECT_EQ(result.outcome.result.status, science::RunStatus::interrupted);
-  EXPECT_EQ(result.outcome.result.steps_done, 5);
-  EXPECT_EQ(result.outcome.row, item.row);
-}
-
-TEST(Compute, GivesTheSameResultWithAStopCheckThatNeverStops) {
-  const auto item = small_runs(1).front();
-  const auto result = compute(item, [] { return false; });
-  EXPECT_EQ(result.outcome.status, store::RowStatus::done);
-  EXPECT_EQ(result.outcome.result, science::simulate(item.params, item.seed));
-}
-
-TEST(Compute, KeepsADivergedRunDiverged) {
-  auto item = small_runs(1).front();
-  item.params.step_size = 50;  // far past stability: U blows up within a few steps
-  const auto result = compute(item, [] { return false; });
-  EXPECT_EQ(result.outcome.status, store::RowStatus::diverged);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "science/simulate.hpp"
 
+#include "science/records.hpp"
 #include "two_sample_ks.hpp"
 
 #include <algorithm>

@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "science/footprint.hpp"
-#include "science/simulate.hpp"
+#include "science/records.hpp"
 
 namespace hetsweep::spec {
 namespace {

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <string>
 
-#include "science/simulate.hpp"
+#include "science/metrics.hpp"
+#include "science/records.hpp"
+#include "science/run.hpp"
 #include "spec/sweep_spec.hpp"
 #include "store/results_file.hpp"
 
@@ -31,15 +33,15 @@ inline double fake_value(std::int64_t row, std::int64_t step, std::size_t metric
 
 // A finished run with records at the run's record steps and end metrics fake_value(row, steps_done, m). A
 // diverged run records up to `stop_step` and diverges one step later; a failed run has no records.
-inline RunOutcome fake_outcome(const PendingRun& run, RowStatus status = RowStatus::done, std::int64_t stop_step = 10) {
-  RunOutcome outcome;
+inline science::RunOutcome fake_outcome(const science::PendingRun& run, science::RowStatus status = science::RowStatus::done, std::int64_t stop_step = 10) {
+  science::RunOutcome outcome;
   outcome.row = run.row;
   outcome.status = status;
   outcome.wall_seconds = 0.5 + static_cast<double>(run.row);
-  outcome.result.status = status == RowStatus::diverged ? science::RunStatus::diverged : science::RunStatus::done;
-  if (status == RowStatus::failed) return outcome;
+  outcome.result.status = status == science::RowStatus::diverged ? science::RunStatus::diverged : science::RunStatus::done;
+  if (status == science::RowStatus::failed) return outcome;
   for (auto step : science::record_steps(run.params)) {
-    if (status == RowStatus::diverged && step > stop_step) break;
+    if (status == science::RowStatus::diverged && step > stop_step) break;
     science::Record record;
     record.step = step;
     for (std::size_t m = 0; m < science::metric_fields.size(); ++m) {
@@ -47,7 +49,7 @@ inline RunOutcome fake_outcome(const PendingRun& run, RowStatus status = RowStat
     }
     outcome.result.records.push_back(record);
   }
-  outcome.result.steps_done = outcome.result.records.back().step + (status == RowStatus::diverged ? 1 : 0);
+  outcome.result.steps_done = outcome.result.records.back().step + (status == science::RowStatus::diverged ? 1 : 0);
   for (std::size_t m = 0; m < science::metric_fields.size(); ++m) {
     outcome.result.end_metrics.*science::metric_fields[m] = fake_value(run.row, outcome.result.steps_done, m);
   }

@@ -26,8 +26,8 @@ constexpr std::size_t metric_count = science::metric_names.size();
 const fs::path fixture = HETSWEEP1_FIXTURE;
 
 // The fixture's rows as h5py shows them.
-constexpr RowStatus pending = RowStatus::pending, done = RowStatus::done, diverged = RowStatus::diverged;
-const std::vector<RowStatus> fixture_status{done, pending,  done, done,    pending, diverged, pending,  diverged,
+constexpr science::RowStatus pending = science::RowStatus::pending, done = science::RowStatus::done, diverged = science::RowStatus::diverged;
+const std::vector<science::RowStatus> fixture_status{done, pending,  done, done,    pending, diverged, pending,  diverged,
                                             done, done,     pending, done, diverged, diverged, diverged, diverged};
 const std::vector<std::int64_t> fixture_steps_done{20, 0, 20, 20, 0, 8, 0, 12, 20, 20, 0, 20, 5, 5, 12, 12};
 
@@ -86,11 +86,11 @@ TEST(ResultsReader, ReadsTheRowsOfAHetsweep1File) {
     EXPECT_EQ(rows[i].replicate, point.replicate) << "row " << i;
     EXPECT_EQ(rows[i].status, fixture_status[i]) << "row " << i;
     EXPECT_EQ(rows[i].steps_done, fixture_steps_done[i]) << "row " << i;
-    EXPECT_EQ(rows[i].finished_at > 0, fixture_status[i] != RowStatus::pending) << "row " << i;
+    EXPECT_EQ(rows[i].finished_at > 0, fixture_status[i] != science::RowStatus::pending) << "row " << i;
     for (std::size_t m = 0; m < metric_count; ++m) {
       const double final_value = rows[i].final_metrics.*science::metric_fields[m];
       EXPECT_TRUE(same_bits(final_value, finals[m][i])) << "row " << i << " metric " << m;
-      EXPECT_EQ(std::isnan(final_value), fixture_status[i] == RowStatus::pending) << "row " << i;
+      EXPECT_EQ(std::isnan(final_value), fixture_status[i] == science::RowStatus::pending) << "row " << i;
     }
   }
 }
@@ -121,7 +121,7 @@ TEST(ResultsReader, GivesTheFinishedRunsOfAHetsweep1FileWithTheirRecords) {
     }
   }
   for (std::size_t i = 0; i < fixture_status.size(); ++i) {
-    EXPECT_EQ(seen.contains(static_cast<std::int64_t>(i)), fixture_status[i] != RowStatus::pending) << "row " << i;
+    EXPECT_EQ(seen.contains(static_cast<std::int64_t>(i)), fixture_status[i] != science::RowStatus::pending) << "row " << i;
   }
 }
 

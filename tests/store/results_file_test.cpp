@@ -103,7 +103,7 @@ bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; 
 
 // Writes fake outcomes for the given rows (all pending) and closes.
 void write_rows(const fs::path& path, const spec::SweepSpec& spec, const std::set<std::int64_t>& rows,
-                RowStatus status = RowStatus::done) {
+                science::RowStatus status = science::RowStatus::done) {
   ResultsWriter writer(path, spec, OpenMode::create_or_resume);
   for (const auto& run : writer.pending()) {
     if (rows.contains(run.row)) writer.write(fake_outcome(run, status));
@@ -147,7 +147,7 @@ TEST(ResultsWriter, CreatesOnePendingRowPerGridPoint) {
     EXPECT_EQ(rows[i].key, point.key);
     EXPECT_EQ(rows[i].coords, point.coords);
     EXPECT_EQ(rows[i].replicate, point.replicate);
-    EXPECT_EQ(rows[i].status, RowStatus::pending);
+    EXPECT_EQ(rows[i].status, science::RowStatus::pending);
     EXPECT_EQ(rows[i].finished_at, 0.0);
     EXPECT_TRUE(std::isnan(rows[i].final_metrics.loss));
   }
@@ -178,7 +178,7 @@ TEST(ResultsWriter, RoundTripsOutcomesExactly) {
   const auto rows = rows_by_index(path);
   for (std::int64_t i : {1, 2, 6}) {
     const auto& row = rows.at(i);
-    EXPECT_EQ(row.status, RowStatus::done);
+    EXPECT_EQ(row.status, science::RowStatus::done);
     EXPECT_EQ(row.steps_done, 40);
     EXPECT_EQ(row.wall_seconds, 0.5 + static_cast<double>(i));
     EXPECT_GE(row.finished_at, before);
@@ -205,7 +205,7 @@ TEST(ResultsWriter, LeavesPendingRowsNaN) {
   const auto rows = rows_by_index(path);
   std::size_t pending = 0;
   for (const auto& [i, row] : rows) {
-    if (row.status != RowStatus::pending) continue;
+    if (row.status != science::RowStatus::pending) continue;
     ++pending;
     EXPECT_EQ(row.steps_done, 0);
     EXPECT_EQ(row.finished_at, 0.0);
@@ -230,15 +230,15 @@ TEST(ResultsWriter, LeavesTheTrajectoryOfADivergedRunNaNAfterItStopped) {
   {
     ResultsWriter writer(path, parse(small_spec_text), OpenMode::create_or_resume);
     const auto pending = writer.pending();
-    writer.write(fake_outcome(pending[3], RowStatus::diverged, 20));
-    writer.write(fake_outcome(pending[5], RowStatus::failed));
+    writer.write(fake_outcome(pending[3], science::RowStatus::diverged, 20));
+    writer.write(fake_outcome(pending[5], science::RowStatus::failed));
     writer.close();
   }
   const auto rows = rows_by_index(path);
-  EXPECT_EQ(rows.at(3).status, RowStatus::diverged);
+  EXPECT_EQ(rows.at(3).status, science::RowStatus::diverged);
   EXPECT_EQ(rows.at(3).steps_done, 21);
   expect_finals(rows.at(3), 21);  // the state it diverged in, not its last record
-  EXPECT_EQ(rows.at(5).status, RowStatus::failed);
+  EXPECT_EQ(rows.at(5).status, science::RowStatus::failed);
   EXPECT_TRUE(std::isnan(rows.at(5).final_metrics.true_signal));
   const auto values = read_trajectory(path, "true_signal");
   EXPECT_EQ(values.at(3, 0), fake_value(3, 0, 0));
@@ -255,8 +255,8 @@ TEST(ResultsWriter, WritesTheCubeFinalsOfDoneRunsOnlyAndEveryRunsStatus) {
     ResultsWriter writer(path, parse(small_spec_text), OpenMode::create_or_resume);
     const auto pending = writer.pending();
     writer.write(fake_outcome(pending[1]));
-    writer.write(fake_outcome(pending[3], RowStatus::diverged, 20));
-    writer.write(fake_outcome(pending[5], RowStatus::failed));
+    writer.write(fake_outcome(pending[3], science::RowStatus::diverged, 20));
+    writer.write(fake_outcome(pending[5], science::RowStatus::failed));
     writer.close();
   }
   // The small spec's grid order is its cube order: row i is cell i.
@@ -299,7 +299,7 @@ TEST(ResultsWriter, RefusesOutcomesItCannotPlace) {
   outcome.row = 8;
   EXPECT_THROW(writer.write(outcome), std::out_of_range);
   outcome = fake_outcome(run);
-  outcome.status = RowStatus::pending;
+  outcome.status = science::RowStatus::pending;
   EXPECT_THROW(writer.write(outcome), std::invalid_argument);
   outcome = fake_outcome(run);
   outcome.result.records[1].step = 11;
@@ -314,7 +314,7 @@ TEST(ResultsWriter, ResumeAppendsOnlyNewRunsAndKeepsOldResultsBitIdentical) {
   const auto path = dir / "out.h5";
   const auto small = parse(small_spec_text);
   write_rows(path, small, {0, 1, 2});
-  write_rows(path, small, {3}, RowStatus::diverged);
+  write_rows(path, small, {3}, science::RowStatus::diverged);
   std::size_t row_size = 0;
   const auto runs_before = read_runs_bytes(path, row_size);
   std::array<Matrix, metric_count> before;
@@ -357,7 +357,7 @@ replicates: 3
   for (const auto& [i, row] : rows) keys.insert(row.key);
   EXPECT_EQ(keys.size(), 18U);
   for (std::int64_t i = 0; i < grid.size(); ++i) EXPECT_TRUE(keys.contains(grid.point(i).key));
-  for (std::int64_t i = 8; i < 18; ++i) EXPECT_EQ(rows.at(i).status, RowStatus::pending);
+  for (std::int64_t i = 8; i < 18; ++i) EXPECT_EQ(rows.at(i).status, science::RowStatus::pending);
 
   for (std::size_t m = 0; m < metric_count; ++m) {
     const auto after = read_trajectory(path, science::metric_names[m]);
@@ -379,7 +379,7 @@ replicates: 3
     for (const auto& [i, row] : rows) {
       const auto cell = static_cast<std::size_t>(index.cell(row.coords, row.replicate));
       EXPECT_EQ(status[cell], static_cast<std::int8_t>(row.status)) << "row " << i;
-      if (row.status == RowStatus::done) {
+      if (row.status == science::RowStatus::done) {
         EXPECT_EQ(cube[cell], row.final_metrics.*science::metric_fields[m]);
       } else {
         EXPECT_TRUE(std::isnan(cube[cell])) << "row " << i;
@@ -487,7 +487,7 @@ TEST(ResultsWriter, RestartReplacesTheFile) {
     writer.close();
   }
   EXPECT_EQ(ResultsReader(path).spec().seed, 8U);
-  for (const auto& row : ResultsReader(path).rows()) EXPECT_EQ(row.status, RowStatus::pending);
+  for (const auto& row : ResultsReader(path).rows()) EXPECT_EQ(row.status, science::RowStatus::pending);
 }
 
 TEST(ResultsWriter, RefusesASecondWriterOnTheSameFile) {
@@ -505,15 +505,15 @@ TEST(ResultsWriter, RefusesASecondWriterOnTheSameFile) {
   }
   first.write(fake_outcome(first.pending()[0]));
   first.close();
-  EXPECT_EQ(rows_by_index(path).at(0).status, RowStatus::done);
+  EXPECT_EQ(rows_by_index(path).at(0).status, science::RowStatus::done);
 }
 
 TEST(ResultsWriter, RetryFailedMakesFailedRowsPendingAgainOnlyWhenAsked) {
   ScratchDirectory dir;
   const auto path = dir / "out.h5";
   const auto spec = parse(small_spec_text);
-  write_rows(path, spec, {1, 4}, RowStatus::failed);
-  write_rows(path, spec, {2}, RowStatus::done);
+  write_rows(path, spec, {1, 4}, science::RowStatus::failed);
+  write_rows(path, spec, {2}, science::RowStatus::done);
   const auto pending_rows = [&](OpenMode mode) {
     ResultsWriter writer(path, spec, mode);
     std::set<std::int64_t> rows;
@@ -531,9 +531,9 @@ TEST(ResultsWriter, RetryFailedMakesFailedRowsPendingAgainOnlyWhenAsked) {
     writer.close();
   }
   const auto rows = rows_by_index(path);
-  EXPECT_EQ(rows.at(1).status, RowStatus::done);
+  EXPECT_EQ(rows.at(1).status, science::RowStatus::done);
   expect_finals(rows.at(1), 40);
-  EXPECT_EQ(rows.at(4).status, RowStatus::failed);  // not recomputed in that session: still failed
+  EXPECT_EQ(rows.at(4).status, science::RowStatus::failed);  // not recomputed in that session: still failed
   EXPECT_EQ(read_vector<std::int8_t>(path, layout::cube_status_path, H5T_NATIVE_INT8).at(1), 1);
   EXPECT_EQ(read_trajectory(path, "loss").at(1, 4), fake_value(1, 40, 4));
 }
@@ -710,19 +710,19 @@ TEST(ResultsWriter, WritesTheTargetOfASymlinkInEveryModeAndKeepsTheLink) {
   ASSERT_TRUE(fs::is_symlink(fs::symlink_status(link)));
   ASSERT_TRUE(fs::is_regular_file(fs::symlink_status(target)));
   write_rows(link, small, {1});  // resume
-  EXPECT_EQ(rows_by_index(target).at(1).status, RowStatus::done);
+  EXPECT_EQ(rows_by_index(target).at(1).status, science::RowStatus::done);
   auto grown_text = small_spec_text;
   grown_text.replace(grown_text.find("replicates: 2"), 13, "replicates: 3");
   write_rows(link, parse(grown_text), {8});  // grow
   ASSERT_TRUE(fs::is_symlink(fs::symlink_status(link)));
   const auto rows = rows_by_index(target);
   EXPECT_EQ(rows.size(), 12U);
-  EXPECT_EQ(rows.at(0).status, RowStatus::done);
-  EXPECT_EQ(rows.at(8).status, RowStatus::done);
+  EXPECT_EQ(rows.at(0).status, science::RowStatus::done);
+  EXPECT_EQ(rows.at(8).status, science::RowStatus::done);
   ResultsWriter(link, small, OpenMode::restart).close();  // restart
   ASSERT_TRUE(fs::is_symlink(fs::symlink_status(link)));
   EXPECT_EQ(rows_by_index(target).size(), 8U);
-  for (const auto& [i, row] : rows_by_index(target)) EXPECT_EQ(row.status, RowStatus::pending);
+  for (const auto& [i, row] : rows_by_index(target)) EXPECT_EQ(row.status, science::RowStatus::pending);
   // No temporary was left in either directory.
   EXPECT_EQ(std::distance(fs::directory_iterator(dir / "data"), fs::directory_iterator()), 1);
   EXPECT_EQ(std::distance(fs::directory_iterator(dir / "links"), fs::directory_iterator()), 1);
@@ -810,12 +810,12 @@ TEST(ResultsWriter, ResumesAfterTheWritingProcessIsKilled) {
   for (std::int64_t i = 0; i < 8; ++i) {
     const auto& row = rows.at(i);
     if (i < 4) {
-      EXPECT_EQ(row.status, RowStatus::done) << i;
+      EXPECT_EQ(row.status, science::RowStatus::done) << i;
     }
-    if (row.status == RowStatus::done) {
+    if (row.status == science::RowStatus::done) {
       expect_finals(row, 40);
     } else {
-      EXPECT_EQ(row.status, RowStatus::pending) << i;
+      EXPECT_EQ(row.status, science::RowStatus::pending) << i;
     }
   }
   for (std::size_t m = 0; m < metric_count; ++m) {
@@ -826,7 +826,7 @@ TEST(ResultsWriter, ResumesAfterTheWritingProcessIsKilled) {
     }
   }
   write_rows(path, spec, {4, 5, 6, 7});
-  for (const auto& row : ResultsReader(path).rows()) EXPECT_EQ(row.status, RowStatus::done);
+  for (const auto& row : ResultsReader(path).rows()) EXPECT_EQ(row.status, science::RowStatus::done);
 }
 
 // A pipe the test's two processes use to take turns. Each process keeps only its own end, so that a peer's
@@ -878,7 +878,7 @@ TEST(ResultsReader, ReadsWhileAWriterIsWriting) {
         if (turn > 0 && to_reader.receive() != 'g') _exit(2);
         const auto rows = reader.rows();
         const auto done =
-            std::count_if(rows.begin(), rows.end(), [](const auto& r) { return r.status == RowStatus::done; });
+            std::count_if(rows.begin(), rows.end(), [](const auto& r) { return r.status == science::RowStatus::done; });
         from_reader.send(static_cast<char>('0' + done));
       }
     } catch (const std::exception& e) {

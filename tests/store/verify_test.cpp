@@ -42,10 +42,10 @@ void write_computed_file(const fs::path& path) {
   ResultsWriter writer(path, spec, OpenMode::create_or_resume);
   for (const auto& run : writer.pending()) {
     if (run.row >= finished_rows) break;
-    RunOutcome outcome;
+    science::RunOutcome outcome;
     outcome.row = run.row;
     outcome.result = science::simulate(run.params, run.seed);
-    outcome.status = outcome.result.status == science::RunStatus::done ? RowStatus::done : RowStatus::diverged;
+    outcome.status = outcome.result.status == science::RunStatus::done ? science::RowStatus::done : science::RowStatus::diverged;
     outcome.wall_seconds = 0.01;
     writer.write(outcome);
   }
@@ -83,7 +83,7 @@ RowView row_view(const fs::path& path, std::int64_t row) {
 std::int64_t done_row(const fs::path& path) {
   const ResultsReader reader(path);
   for (const auto& row : reader.rows()) {
-    if (row.status == RowStatus::done) return row.row;
+    if (row.status == science::RowStatus::done) return row.row;
   }
   ADD_FAILURE() << "no done row";
   return 0;
@@ -175,7 +175,7 @@ TEST(Verify, PassesACleanFileAndRecomputesEveryFinishedRunToTheSameBits) {
   // The spec makes some runs diverge, so that their path is checked too.
   const ResultsReader reader(path);
   const auto rows = reader.rows();
-  EXPECT_TRUE(std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.status == RowStatus::diverged; }));
+  EXPECT_TRUE(std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.status == science::RowStatus::diverged; }));
 }
 
 TEST(Verify, FindsAFlippedByteInEveryDamagedChunkAndNamesItsRows) {
@@ -365,10 +365,10 @@ TEST(Verify, ChecksAFileWhileASweepWritesIt) {
     ResultsWriter writer(path, spec, OpenMode::create_or_resume);
     const auto pending = writer.pending();
     for (std::size_t i = 0; i < 3; ++i) {
-      RunOutcome outcome;
+      science::RunOutcome outcome;
       outcome.row = pending[i].row;
       outcome.result = science::simulate(pending[i].params, pending[i].seed);
-      outcome.status = outcome.result.status == science::RunStatus::done ? RowStatus::done : RowStatus::diverged;
+      outcome.status = outcome.result.status == science::RunStatus::done ? science::RowStatus::done : science::RowStatus::diverged;
       writer.write(outcome);
     }
     writer.flush();

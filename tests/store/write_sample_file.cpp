@@ -20,7 +20,7 @@ namespace {
 
 using hetsweep::store::OpenMode;
 using hetsweep::store::ResultsWriter;
-using hetsweep::store::RowStatus;
+using hetsweep::science::RowStatus;
 using hetsweep::store::testing::fake_outcome;
 
 // Every kind of axis (string, integer, real), not in the order of their names, and two step counts so that
@@ -59,7 +59,7 @@ int run(char** argv) {
 }
 
 // Row 3, 10, 17, ... diverge after step 10; rows 5, 16, 27, ... fail; the others finish.
-void write_rows(ResultsWriter& writer, const std::vector<hetsweep::store::PendingRun>& pending, std::size_t first,
+void write_rows(ResultsWriter& writer, const std::vector<hetsweep::science::PendingRun>& pending, std::size_t first,
                 std::size_t end) {
   for (std::size_t i = first; i < end; ++i) {
     const auto& run = pending[i];
