@@ -111,9 +111,15 @@ void Refiner::record(const science::Params& params, std::int64_t replicate, Outc
     throw std::invalid_argument(fmt::format("refine: replicate {} is out of range", replicate));
   }
   auto& combination = combinations_[*index];
-  auto& p = point(combination, parameter_->get(params));
+  const auto value = parameter_->get(params);
+  const auto before = classify(combination, value);
+  auto& p = point(combination, value);
   p.results[static_cast<std::size_t>(replicate)] = Finished{outcome, final_metrics.*metric_};
   p.known[static_cast<std::size_t>(replicate)] = true;
+  // What refinement asks for depends on the points' sides and means alone: while this point's stay the
+  // same (a replicate of it is still running), nothing changes.
+  const auto after = classify(combination, value);
+  if (after.side == before.side && after.mean == before.mean) return;
   const bool was_resolved = combination.resolved;
   derive(*index, combination);
   resolved_count_ += static_cast<std::int64_t>(combination.resolved) - static_cast<std::int64_t>(was_resolved);
