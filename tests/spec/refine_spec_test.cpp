@@ -1,5 +1,6 @@
 #include "spec/refine_spec.hpp"
 
+#include <filesystem>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -55,6 +56,12 @@ TEST(ParseRefine, ReadsEveryDivergedAsChoiceAndFlowStyle) {
     ASSERT_TRUE(spec.refine.has_value());
     EXPECT_EQ(*spec.refine, (Refine{"dim", "loss", -1.0, 1e-3, value}));
   }
+}
+
+TEST(ParseRefine, ReadsTheExampleFile) {
+  const auto spec = load_spec(std::filesystem::path(HETSWEEP_SPEC_TEST_DATA) / "refine.yaml");
+  ASSERT_TRUE(spec.refine.has_value());
+  EXPECT_EQ(*spec.refine, (Refine{"heterogeneity", "spurious_signal", 0.05, 0.02, Refine::Diverged::above}));
 }
 
 TEST(ParseRefine, IsAbsentWithoutTheBlock) {
