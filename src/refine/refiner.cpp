@@ -111,6 +111,7 @@ void Refiner::record(const science::Params& params, std::int64_t replicate, Outc
     throw std::invalid_argument(fmt::format("refine: replicate {} is out of range", replicate));
   }
   auto& combination = combinations_[*index];
+  if (combination.grid.empty()) combination.grid.resize(grid_values_.size());
   const auto value = parameter_->get(params);
   const auto before = classify(combination, value);
   auto& p = point(combination, value);
@@ -120,6 +121,10 @@ void Refiner::record(const science::Params& params, std::int64_t replicate, Outc
   // same (a replicate of it is still running), nothing changes.
   const auto after = classify(combination, value);
   if (after.side == before.side && after.mean == before.mean) return;
+  if (const auto at = std::lower_bound(grid_values_.begin(), grid_values_.end(), value);
+      at != grid_values_.end() && *at == value) {
+    combination.grid[static_cast<std::size_t>(at - grid_values_.begin())] = Verdict{after.side, after.mean};
+  }
   const bool was_resolved = combination.resolved;
   derive(*index, combination);
   resolved_count_ += static_cast<std::int64_t>(combination.resolved) - static_cast<std::int64_t>(was_resolved);
@@ -159,8 +164,8 @@ void Refiner::derive(std::int64_t index, Combination& combination) {
   combination.crossings.clear();
   bool settled = true;
   std::optional<Classified> previous;
-  for (const auto& value : grid_values_) {
-    const auto here = classify(combination, value);
+  for (std::size_t i = 0; i < grid_values_.size(); ++i) {
+    const Classified here{grid_values_[i], combination.grid[i].side, combination.grid[i].mean};
     if (here.side == Side::unknown) settled = false;
     if (here.side == Side::skipped) continue;
     if (previous && previous->side != Side::unknown && here.side != Side::unknown && previous->side != here.side) {

@@ -92,8 +92,14 @@ class Refiner {
     Side side = Side::unknown;
     std::optional<double> mean;
   };
+  struct Verdict {
+    Side side = Side::unknown;
+    std::optional<double> mean;
+    friend bool operator==(const Verdict&, const Verdict&) = default;
+  };
   struct Combination {
     std::map<science::ParamValue, Point> points;
+    std::vector<Verdict> grid;  // by position in grid_values_: kept up to date, so derive() reads no map
     std::vector<science::ParamValue> wanted;  // refinement points the results ask for, in the order found
     std::vector<Crossing> crossings;
     bool resolved = false;
