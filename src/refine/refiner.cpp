@@ -163,15 +163,18 @@ void Refiner::derive(std::int64_t index, Combination& combination) {
   combination.wanted.clear();
   combination.crossings.clear();
   bool settled = true;
-  std::optional<Classified> previous;
-  for (std::size_t i = 0; i < grid_values_.size(); ++i) {
-    const Classified here{grid_values_[i], combination.grid[i].side, combination.grid[i].mean};
-    if (here.side == Side::unknown) settled = false;
-    if (here.side == Side::skipped) continue;
-    if (previous && previous->side != Side::unknown && here.side != Side::unknown && previous->side != here.side) {
-      settled = bisect(index, combination, *previous, here) && settled;
+  const auto& grid = combination.grid;
+  std::optional<std::size_t> previous;  // the last grid point not skipped
+  for (std::size_t i = 0; i < grid.size(); ++i) {
+    const auto side = grid[i].side;
+    if (side == Side::unknown) settled = false;
+    if (side == Side::skipped) continue;
+    if (previous && grid[*previous].side != Side::unknown && side != Side::unknown && grid[*previous].side != side) {
+      settled = bisect(index, combination, {grid_values_[*previous], grid[*previous].side, grid[*previous].mean},
+                       {grid_values_[i], side, grid[i].mean}) &&
+                settled;
     }
-    previous = here;
+    previous = i;
   }
   combination.resolved = settled;
 }
