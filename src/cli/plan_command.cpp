@@ -11,7 +11,9 @@
 #include "cli/spec_loading.hpp"
 #include "science/footprint.hpp"
 #include "science/simulate.hpp"
+#include "refine/bisection.hpp"
 #include "spec/grid.hpp"
+#include "spec/refine_spec.hpp"
 
 namespace hetsweep::cli {
 namespace {
@@ -194,6 +196,16 @@ int run_plan(const std::string& path) {
     cpu_seconds += steps * timer.seconds_per_step(p);
   });
   fmt::print("runs: {}\n", grid.size());
+  if (spec.refine) {
+    // Refinement adds runs as results come in; plan bounds them (bisection.hpp) and leaves them out of the cost.
+    const auto& axis = *std::find_if(spec.axes.begin(), spec.axes.end(), [&](const auto& a) { return a.name == spec.refine->axis; });
+    const auto combinations = grid.size() / spec.replicates / static_cast<std::int64_t>(axis.values.size());
+    const auto per_combination = refine::max_points_per_combination(spec) * spec.replicates;
+    fmt::print("refine: {}\n", spec::describe(*spec.refine));
+    fmt::print("refinement adds up to {} runs per combination of the other axes ({} combinations: up to {} runs; not "
+               "in the cost below)\n",
+               per_combination, combinations, per_combination * combinations);
+  }
   fmt::print("SGD steps: {:.4g} in all ({:.4g} sampled sensing measurements)\n", total_steps, total_samples);
   const auto classes = timer.extrapolated() == 0
                            ? fmt::format("{} step-cost classes timed", timer.timed())

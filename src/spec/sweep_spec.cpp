@@ -2,6 +2,7 @@
 
 #include "science/footprint.hpp"
 #include "science/records.hpp"
+#include "spec/refine_spec.hpp"
 
 #include <algorithm>
 #include <array>
@@ -33,7 +34,7 @@ namespace {
 // Integer ranges and size products are computed in 128 bits so that no spec can make them wrap around.
 __extension__ typedef __int128 Wide;
 
-constexpr std::array<std::string_view, 5> top_level_keys{"name", "seed", "fixed", "grid", "replicates"};
+constexpr std::array<std::string_view, 6> top_level_keys{"name", "seed", "fixed", "grid", "replicates", "refine"};
 constexpr std::array<std::string_view, 3> range_keys{"start", "stop", "num"};
 // The parameters science::check_consistency reads: the consistency check visits only their combinations.
 constexpr std::array<std::string_view, 6> consistency_inputs{"dim",   "invariant_rank", "spurious_rank",
@@ -246,6 +247,7 @@ class Parser {
     const auto root = load();
     std::optional<Entry> fixed;
     std::optional<Entry> grid;
+    std::optional<Entry> refine;
     for (auto& entry : entries(Located{root, root.Mark(), ""}, "")) {
       if (entry.name == "name") {
         spec.name = name(entry.value);
@@ -259,6 +261,8 @@ class Parser {
       } else if (entry.name == "grid") {
         grid = entry;
         grid_mark_ = entry.key.Mark();
+      } else if (entry.name == "refine") {
+        refine = entry;
       } else {
         fail(entry.key.Mark(), entry.name,
              fmt::format("unknown key '{}'{} (a spec has {})", entry.name, suggestion(entry.name, top_level_keys),
@@ -273,6 +277,7 @@ class Parser {
     check_consistency(spec);
     check_memory(spec);
     check_trajectory_cells(spec);
+    if (refine) spec.refine = parse_refine(refine->value.node, refine->key.Mark(), spec, file_);
     return spec;
   }
 
@@ -734,6 +739,10 @@ SpecError::SpecError(std::string file, int line, int column, std::string key, st
       key_(std::move(key)),
       reason_(std::move(message)) {}
 
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> known) {
+  return suggestion(word, known);
+}
+
 SweepSpec parse_spec(std::string_view text, const std::string& file) { return Parser(text, file).parse(); }
 
 science::ParamValue parse_parameter_text(const science::ParamSpec& param, const std::string& text,
@@ -859,7 +868,7 @@ std::optional<std::string> resume_conflict(const SweepSpec& stored, const SweepS
   if (now.replicates < stored.replicates) {
     return fmt::format("replicates {} is fewer than the file's {}", now.replicates, stored.replicates);
   }
-  return std::nullopt;
+  return refine_conflict(stored, now);
 }
 
 }  // namespace hetsweep::spec
