@@ -27,6 +27,18 @@ struct Axis {
   friend bool operator==(const Axis&, const Axis&) = default;
 };
 
+// The `refine:` block: bisect `axis` towards the crossings of `threshold` by the replicate mean of the final
+// `metric`, until each bracket is at most `tolerance` wide.
+struct Refine {
+  enum class Diverged { above, below, skip };
+  std::string axis;
+  std::string metric;  // a name from science::metric_names
+  double threshold = 0;
+  double tolerance = 0;
+  Diverged diverged_as = Diverged::above;
+  friend bool operator==(const Refine&, const Refine&) = default;
+};
+
 struct SweepSpec {
   std::string name;
   std::uint64_t seed = 0;
@@ -35,6 +47,7 @@ struct SweepSpec {
   std::vector<Axis> axes;               // in file order
   std::int64_t replicates = 1;
   std::string text;                     // the YAML source, verbatim
+  std::optional<Refine> refine;
 };
 
 // A spec that cannot be used: where (file, line, column, key) and why. Lines and columns count from 1;
