@@ -233,7 +233,8 @@ layout::RowIdentity identity_of(const spec::RunPoint& point, std::int64_t row) {
 
 TEST(RowCheck, AcceptsARefinementRowStrictlyInsideTheRefineAxis) {
   const auto spec = refine_spec_set_directly();
-  RowCheck check("test.h5", spec);
+  const fs::path where = "test.h5";
+  RowCheck check(where, spec);
   EXPECT_EQ(check.point_of(8, identity_of(refine_point(spec, 2, 0.03), 8), layout::pending_result()),
             RowCheck::off_grid);
   EXPECT_EQ(check.point_of(9, identity_of(refine_point(spec, 2, 0.0100001), 9), layout::pending_result()),
@@ -274,7 +275,8 @@ TEST(RowCheck, RefusesHostileRefinementRowsNamingTheField) {
   cases.push_back({"replicate", identity, "row 8, field replicate: 2 is outside"});
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    RowCheck check("test.h5", spec);
+    const fs::path where = "test.h5";
+    RowCheck check(where, spec);
     try {
       check.point_of(8, c.identity, layout::pending_result());
       ADD_FAILURE() << "accepted";
@@ -286,7 +288,8 @@ TEST(RowCheck, RefusesHostileRefinementRowsNamingTheField) {
 
 TEST(RowCheck, RefusesARefinementRowWhenTheSpecHasNoRefineBlock) {
   const auto spec = parse(small_spec_text);
-  RowCheck check("test.h5", spec);
+  const fs::path where = "test.h5";
+  RowCheck check(where, spec);
   EXPECT_THROW(check.point_of(8, identity_of(refine_point(refine_spec_set_directly(), 0, 0.03), 8),
                               layout::pending_result()),
                ResultsFileError);
