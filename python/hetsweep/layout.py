@@ -35,3 +35,11 @@ FINAL_COLUMNS = tuple(f"final_{metric}" for metric in METRICS)
 # The /runs columns, in order: run, key, the parameters, then these.
 RUN_COLUMNS = ("run", "key", *PARAMETERS, "replicate", "seed", "status", "steps_done", "wall_seconds",
                "finished_at", *FINAL_COLUMNS)
+
+# Where a run came from (the /runs field `origin`, its code the index here): the grid, or adaptive refinement
+# (off-grid values of the refine axis). Files written before refinement existed have no such field: all grid.
+ORIGIN_NAMES = ("grid", "refine")
+
+# The direction of a crossing in /boundary (its code the index here): down, the metric falls below the
+# threshold as the refine axis grows; up, it rises above it.
+DIRECTION_NAMES = ("down", "up")

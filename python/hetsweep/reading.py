@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .layout import CHOICE_PARAMETERS, FORMATS, METRIC_LONG_NAMES, METRICS, RUN_COLUMNS, STATUS_NAMES
+from .layout import (CHOICE_PARAMETERS, DIRECTION_NAMES, FORMATS, METRIC_LONG_NAMES, METRICS, ORIGIN_NAMES,
+                     PARAMETERS as PARAMETER_ORDER, RUN_COLUMNS, STATUS_NAMES)
 
 
 def _text(value):
@@ -71,6 +72,23 @@ def _status_codes(path, where, codes):
     return codes
 
 
+def _coded(path, where, codes, names):
+    """Codes 0..len(names)-1 as a Categorical of `names`."""
+    codes = np.asarray(codes).astype(np.int64)
+    bad = np.flatnonzero((codes < 0) | (codes >= len(names)))
+    if bad.size:
+        raise ValueError(f"{path}: {where}: code {codes[bad[0]]} at index {bad[0]} is not one of "
+                         f"{dict(enumerate(names))}")
+    return pd.Categorical.from_codes(codes, categories=list(names))
+
+
+def _origins(path, runs):
+    """Each run's origin (grid or refine); grid for every run of a file without the field."""
+    if "origin" in (runs.dtype.names or ()):
+        return _coded(path, "/runs field origin", runs["origin"], ORIGIN_NAMES)
+    return pd.Categorical(["grid"] * len(runs), categories=list(ORIGIN_NAMES))
+
+
 def _status_names(path, where, codes):
     return np.asarray(STATUS_NAMES)[_status_codes(path, where, codes)]
 
@@ -99,11 +117,15 @@ def _runs_frame(path, runs, axes):
         elif name == "status":
             codes = _status_codes(path, "/runs field status", column)
             columns[name] = pd.Categorical.from_codes(codes, categories=list(STATUS_NAMES))
+        elif name == "origin":
+            columns[name] = _origins(path, runs)
         elif name == "finished_at":  # Unix time, 0 while pending
             seconds = np.where(column > 0, column, np.nan)
             columns[name] = pd.to_datetime(seconds, unit="s", utc=True)
         else:
             columns[name] = column
+    if "origin" not in columns:
+        columns["origin"] = _origins(path, runs)
     return pd.DataFrame(columns)
 
 
@@ -111,7 +133,9 @@ def open_runs(path, live=False):
     """/runs as a DataFrame, one row per run: run, key, every parameter (choices as Categoricals of str, in
     axis order when swept), replicate, seed, status (a Categorical of pending, done, diverged, failed),
     steps_done, wall_seconds, finished_at (UTC timestamps, NaT while pending) and final_<metric> (NaN while
-    pending; for diverged runs the state they diverged in). The root attributes are in .attrs."""
+    pending; for diverged runs the state they diverged in), and origin (a Categorical: grid, or refine for the
+    runs adaptive refinement added off the grid; grid for every run of a file without the field). The root
+    attributes are in .attrs."""
     with _open_checked(path, live) as (file, _):
         runs = _read_runs(path, file)
         axes = _axis_values(file)
@@ -174,8 +198,10 @@ def open_cube(path, live=False):
 
 def open_trajectories(path, live=False):
     """/trajectories as a Dataset (close it, or use `with`): the five metrics over (run, step), NaN where not
-    reached, with per-run coordinates: every grid axis, replicate and status (str names). hetsweep-2 files are
-    read lazily; hetsweep-1 files (which h5netcdf cannot open: their run dimension has no scale) at once."""
+    reached, with per-run coordinates: every grid axis, replicate, status and origin (str names). hetsweep-2
+    files are read lazily; hetsweep-1 files (which h5netcdf cannot open: their run dimension has no scale) at
+    once. A file being written may show trajectory rows of refinement runs whose /runs rows are not there
+    yet (they are added last): those are left out."""
     with _open_checked(path, live) as (file, found):
         _require_group(path, file, "trajectories")
         runs = _read_runs(path, file)
@@ -186,10 +212,15 @@ def open_trajectories(path, live=False):
         trajectories = _open_group(path, "trajectories", live)
     try:
         n = trajectories.sizes["run"]
+        if len(runs) < n and live:
+            trajectories = trajectories.isel(run=slice(0, len(runs)))
+            n = len(runs)
         if len(runs) < n:
             raise ValueError(f"{path}: /runs has {len(runs)} rows, /trajectories {n}")
         status = _status_names(path, "/runs field status", runs["status"][:n])
-        with_status = trajectories.assign_coords(status=("run", status, {"long_name": "run status"}))
+        origin = np.asarray(_origins(path, runs[:n]).astype(str))
+        with_status = trajectories.assign_coords(status=("run", status, {"long_name": "run status"}),
+                                                 origin=("run", origin, {"long_name": "run origin"}))
     except BaseException:
         trajectories.close()
         raise
@@ -214,3 +245,38 @@ def _read_trajectories_version_1(path, file, runs):
         coordinates[name] = ("run", _strings(runs[name][:n]))
     variables = {m: (("run", "step"), values, {"long_name": METRIC_LONG_NAMES[m]}) for m, values in metrics.items()}
     return xr.Dataset(variables, coords=coordinates)
+
+
+def open_boundary(path, live=False):
+    """/boundary as a DataFrame, one row per crossing adaptive refinement located: the other axes' values, lo
+    and hi (the bracket on the refine axis), direction (a Categorical: down, the metric falls below the
+    threshold as the axis grows; up), estimate (linear interpolation of the replicate means) and runs (spent
+    locating it). .attrs holds axis, metric, threshold and tolerance, and the root attributes. A file without
+    /boundary (its spec has no refine block) is refused with a ValueError."""
+    with _open_checked(path, live) as (file, _):
+        group = file.get("boundary")
+        if not isinstance(group, h5py.Group):
+            raise ValueError(f"{path}: no /boundary group: the file's sweep spec has no refine block, or it was "
+                             "made before refinement existed")
+        if live:
+            for dataset in group.values():
+                dataset.refresh()
+        n = group["crossing"].shape[0]  # written last: the crossings complete in every column
+        axes = [name for name in group if name not in ("crossing", "lo", "hi", "direction", "estimate", "runs")]
+        order = [name for name in PARAMETER_ORDER if name in axes]
+        columns = {}
+        for name in order:
+            values = group[name][:n]
+            columns[name] = _strings(values) if values.dtype.kind in "OS" else values
+        for name in ("lo", "hi"):
+            columns[name] = group[name][:n]
+        columns["direction"] = _coded(path, "/boundary/direction", group["direction"][:n], DIRECTION_NAMES)
+        columns["estimate"] = group["estimate"][:n]
+        columns["runs"] = group["runs"][:n]
+        attrs = {name: _text(value) for name, value in group.attrs.items() if name != "long_name"}
+        attrs = {name: float(value) if isinstance(value, np.floating) else value for name, value in attrs.items()}
+        root = _root_attrs(file)
+    frame = pd.DataFrame(columns)
+    frame.attrs.update(root)
+    frame.attrs.update(attrs)
+    return frame

@@ -33,6 +33,7 @@ std::vector<std::string> header() {
   for (const auto& parameter : science::parameters()) names.emplace_back(parameter.name);
   for (const char* name : {"replicate", "seed", "status", "steps_done", "wall_seconds", "finished_at"}) names.emplace_back(name);
   for (const auto& metric : science::metric_names) names.push_back(fmt::format("final_{}", metric));
+  names.emplace_back("origin");
   return names;
 }
 
@@ -55,6 +56,7 @@ std::string csv_text(const spec::SweepSpec& spec, const std::vector<store::RowSu
     fields.push_back(pending ? std::string() : csv_real(row.wall_seconds));
     fields.push_back(pending ? std::string() : csv_real(row.finished_at));
     for (const auto field : science::metric_fields) fields.push_back(pending ? std::string() : csv_real(row.final_metrics.*field));
+    fields.emplace_back(row.origin == store::RowOrigin::refine ? "refine" : "grid");
     text += csv_line(fields);
   }
   return text;

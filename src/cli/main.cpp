@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "cli/boundary_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/export_command.hpp"
 #include "cli/merge_command.hpp"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
       {"export", add_export_command(app)},
       {"merge", add_merge_command(app)},
       {"verify", add_verify_command(app)},
+      {"boundary", add_boundary_command(app)},
   };
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,18 @@ int run_merge(const MergeOptions& options) {
   for (const auto& run : writer->pending()) pending_row_of_seed.emplace(run.seed, run.row);
   std::int64_t merged = 0, duplicates = 0;
   for (auto& run : runs) {
+    // A refinement run that OUT does not list yet becomes a row of OUT first (a sharded sweep's refinement runs
+    // differ between shards).
+    if (run.origin == store::RowOrigin::refine && !writer->has_run(run.key)) {
+      spec::RunPoint point;
+      point.coords.assign(spec->axes.size(), -1);
+      point.replicate = run.replicate;
+      point.params = run.params;
+      point.key = run.key;
+      point.seed = spec::run_seed(spec->seed, run.key);
+      const auto added = writer->append_runs(std::span(&point, 1));
+      pending_row_of_seed.emplace(point.seed, added.front());
+    }
     const auto row = pending_row_of_seed.find(spec::run_seed(spec->seed, run.key));
     if (row == pending_row_of_seed.end()) {
       ++duplicates;  // finished in OUT already, or in an earlier input

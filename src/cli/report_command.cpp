@@ -199,6 +199,8 @@ int run_report(const ReportOptions& options) {
   // Table (its axes' value indices) -> (row value, column value) -> the replicates of that grid point.
   std::map<std::vector<std::int64_t>, std::map<std::pair<std::int64_t, std::int64_t>, Cell>> tables;
   for (const auto& row : reader->rows()) {
+    // A cell holds the replicates of one grid point; refinement runs lie between grid points.
+    if (row.origin != store::RowOrigin::grid) continue;
     const bool selected = std::all_of(layout.where.begin(), layout.where.end(), [&](const auto& condition) {
       return row.coords[condition.first] == condition.second;
     });

@@ -1,6 +1,6 @@
 #pragma once
-// A results row's parameter values: its axis value where the parameter is swept, the spec's fixed value
-// otherwise.
+// A results row's parameter values: its axis value where the parameter is swept (a refinement row's own value
+// on the refine axis), the spec's fixed value otherwise.
 
 #include <string_view>
 

@@ -32,7 +32,9 @@ struct StatusOptions {
 
 struct Tally {
   Counts overall{};
-  std::vector<std::vector<Counts>> per_axis;  // [axis][value]
+  Counts refine{};                            // refinement runs, counted in overall too
+  std::int64_t refine_rows = 0;
+  std::vector<std::vector<Counts>> per_axis;  // [axis][value], grid runs only
   std::vector<double> finished_at;
 };
 
@@ -43,10 +45,22 @@ Tally tally(const spec::SweepSpec& spec, const std::vector<store::RowSummary>& r
   for (const auto& row : rows) {
     const auto s = static_cast<std::size_t>(row.status);
     ++t.overall[s];
-    for (std::size_t a = 0; a < spec.axes.size(); ++a) ++t.per_axis[a][static_cast<std::size_t>(row.coords[a])][s];
     t.finished_at.push_back(row.finished_at);
+    if (row.origin == store::RowOrigin::refine) {
+      // Off the grid on the refine axis: counted apart, not per axis value.
+      ++t.refine[s];
+      ++t.refine_rows;
+      continue;
+    }
+    for (std::size_t a = 0; a < spec.axes.size(); ++a) ++t.per_axis[a][static_cast<std::size_t>(row.coords[a])][s];
   }
   return t;
+}
+
+Counts grid_counts(const Tally& t) {
+  Counts grid{};
+  for (std::size_t s = 0; s < grid.size(); ++s) grid[s] = t.overall[s] - t.refine[s];
+  return grid;
 }
 
 std::string counts_text(const Counts& c) {
@@ -109,6 +123,10 @@ void print_json(const std::string& path, const spec::SweepSpec& spec, const Tall
   status["sweep"] = spec.name;
   status["total"] = total;
   status["counts"] = counts_json(t.overall);
+  if (spec.refine || t.refine_rows > 0) {
+    status["grid"] = counts_json(grid_counts(t));
+    status["refine"] = counts_json(t.refine);
+  }
   Json axes = Json::object();
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {
     Json values = Json::array();
@@ -136,6 +154,10 @@ void print_text(const std::string& path, const spec::SweepSpec& spec, const Tall
                 const SweepRate& rate, double now) {
   fmt::print("{}: sweep {}, {} runs\n", path, spec.name, total);
   fmt::print("overall       {}\n", counts_text(t.overall));
+  if (spec.refine || t.refine_rows > 0) {
+    fmt::print("grid          {}\n", counts_text(grid_counts(t)));
+    fmt::print("refine        {}\n", counts_text(t.refine));
+  }
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {
     fmt::print("{}:\n", spec.axes[a].name);
     for (std::size_t v = 0; v < t.per_axis[a].size(); ++v) {

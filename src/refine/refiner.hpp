@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "science/params.hpp"
-#include "science/simulate.hpp"
+#include "science/metrics.hpp"
 #include "spec/grid.hpp"
 #include "spec/sweep_spec.hpp"
 

@@ -11,7 +11,7 @@
 #include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
-#include "science/simulate.hpp"
+#include "science/metrics.hpp"
 
 namespace hetsweep::spec {
 namespace {

@@ -116,6 +116,10 @@ void create_runs(const h5::File& file, const layout::RowLayout& rows, hsize_t n_
   write_long_name(file, layout::runs_path,
                   "one row per run: parameters, replicate, seed, status and final metrics", false);
   write_status_flags(file, layout::runs_path, "status_");
+  if (rows.has_origin()) {
+    h5::write_int8_attribute(file, layout::runs_path, "origin_flag_values", layout::origin_values);
+    h5::write_string_attribute(file, layout::runs_path, "origin_flag_meanings", std::string(layout::origin_meanings));
+  }
 }
 
 // /trajectories: the scales `step` and `run`, each run's axis values and replicate along `run` (which the
@@ -159,11 +163,11 @@ void create_trajectories(const h5::File& file, const spec::SweepSpec& spec, hsiz
 
 }  // namespace
 
-// Writes grid points as new rows `first_row`, `first_row + 1`, ...: pending /runs rows, their row numbers in
-// /run and /trajectories/run, and their per-run coordinates. The datasets already have room for them.
-void write_new_rows(const h5::File& file, const layout::RowLayout& rows, const spec::SweepSpec& spec,
-                    std::span<const std::int64_t> grid_indices, std::int64_t first_row) {
-  const spec::Grid grid(spec);
+// Writes points as new pending rows `first_row`, `first_row + 1`, ... of `origin`: their row numbers in /run
+// and /trajectories/run and their per-run coordinates (taken from their parameters), then their /runs rows, so
+// that a reader who sees a row finds the rest. The datasets already have room for them.
+void write_rows(const h5::File& file, const layout::RowLayout& rows, const spec::SweepSpec& spec,
+                std::span<const spec::RunPoint> points, std::int64_t first_row, RowOrigin origin) {
   auto runs = h5::Dataset::open(file, layout::runs_path, runs_cache_bytes);
   std::array row_numbers{h5::Dataset::open(file, layout::run_path),
                          h5::Dataset::open(file, layout::trajectory_run_path)};
@@ -173,57 +177,109 @@ void write_new_rows(const h5::File& file, const layout::RowLayout& rows, const s
   }
   const auto string_type = h5::Datatype::variable_string();
   const auto pending = layout::pending_result();
-  std::vector<spec::RunPoint> points;
-  std::vector<std::byte> buffer;
-  std::vector<std::int64_t> integers;
+  const auto origin_value = static_cast<std::int8_t>(origin);
+  const auto first = static_cast<hsize_t>(first_row);
+  const std::size_t count = points.size();
+
+  std::vector<std::int64_t> integers(count);
+  std::iota(integers.begin(), integers.end(), first_row);
+  for (auto& dataset : row_numbers) write_block(dataset, H5T_NATIVE_INT64, first, count, integers.data());
   std::vector<double> reals;
   std::vector<std::string> strings;
   std::vector<const char*> string_pointers;
+  for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+    const auto* param = science::find_parameter(spec.axes[a].name);
+    switch (param->kind) {
+      case science::ParamKind::integer:
+        for (std::size_t i = 0; i < count; ++i) integers[i] = std::get<std::int64_t>(param->get(points[i].params));
+        write_block(coordinates[a], H5T_NATIVE_INT64, first, count, integers.data());
+        break;
+      case science::ParamKind::real:
+        reals.resize(count);
+        for (std::size_t i = 0; i < count; ++i) reals[i] = std::get<double>(param->get(points[i].params));
+        write_block(coordinates[a], H5T_NATIVE_DOUBLE, first, count, reals.data());
+        break;
+      case science::ParamKind::choice:
+        strings.resize(count);
+        string_pointers.resize(count);
+        for (std::size_t i = 0; i < count; ++i) {
+          strings[i] = std::get<std::string>(param->get(points[i].params));
+          string_pointers[i] = strings[i].c_str();
+        }
+        write_block(coordinates[a], string_type.id(), first, count, string_pointers.data());
+        break;
+    }
+  }
+  for (std::size_t i = 0; i < count; ++i) integers[i] = points[i].replicate;
+  write_block(coordinates.back(), H5T_NATIVE_INT64, first, count, integers.data());
+
+  std::vector<std::byte> buffer(count * rows.row_size(), std::byte{0});
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& point = points[i];
+    std::byte* row = buffer.data() + i * rows.row_size();
+    rows.encode({static_cast<std::int64_t>(first + i), point.key, point.params, point.replicate, point.seed}, row);
+    std::memcpy(row + rows.identity_size(), &pending, sizeof pending);
+    if (rows.has_origin()) std::memcpy(row + rows.origin_offset(), &origin_value, 1);
+  }
+  write_block(runs, rows.row_type(), first, count, buffer.data());
+}
+
+void write_new_rows(const h5::File& file, const layout::RowLayout& rows, const spec::SweepSpec& spec,
+                    std::span<const std::int64_t> grid_indices, std::int64_t first_row) {
+  const spec::Grid grid(spec);
+  std::vector<spec::RunPoint> points;
   for (std::size_t done = 0; done < grid_indices.size(); done += io_block_rows) {
     const std::size_t count = std::min<std::size_t>(io_block_rows, grid_indices.size() - done);
-    const auto first = static_cast<hsize_t>(first_row) + done;
     points.clear();
     for (std::size_t i = 0; i < count; ++i) points.push_back(grid.point(grid_indices[done + i]));
-
-    buffer.assign(count * rows.row_size(), std::byte{0});
-    for (std::size_t i = 0; i < count; ++i) {
-      const auto& point = points[i];
-      std::byte* row = buffer.data() + i * rows.row_size();
-      rows.encode({static_cast<std::int64_t>(first + i), point.key, point.params, point.replicate, point.seed}, row);
-      std::memcpy(row + rows.identity_size(), &pending, sizeof pending);
-    }
-    write_block(runs, rows.row_type(), first, count, buffer.data());
-
-    integers.resize(count);
-    std::iota(integers.begin(), integers.end(), static_cast<std::int64_t>(first));
-    for (auto& dataset : row_numbers) write_block(dataset, H5T_NATIVE_INT64, first, count, integers.data());
-
-    for (std::size_t a = 0; a < spec.axes.size(); ++a) {
-      const auto* param = science::find_parameter(spec.axes[a].name);
-      switch (param->kind) {
-        case science::ParamKind::integer:
-          for (std::size_t i = 0; i < count; ++i) integers[i] = std::get<std::int64_t>(param->get(points[i].params));
-          write_block(coordinates[a], H5T_NATIVE_INT64, first, count, integers.data());
-          break;
-        case science::ParamKind::real:
-          reals.resize(count);
-          for (std::size_t i = 0; i < count; ++i) reals[i] = std::get<double>(param->get(points[i].params));
-          write_block(coordinates[a], H5T_NATIVE_DOUBLE, first, count, reals.data());
-          break;
-        case science::ParamKind::choice:
-          strings.resize(count);
-          string_pointers.resize(count);
-          for (std::size_t i = 0; i < count; ++i) {
-            strings[i] = std::get<std::string>(param->get(points[i].params));
-            string_pointers[i] = strings[i].c_str();
-          }
-          write_block(coordinates[a], string_type.id(), first, count, string_pointers.data());
-          break;
-      }
-    }
-    for (std::size_t i = 0; i < count; ++i) integers[i] = points[i].replicate;
-    write_block(coordinates.back(), H5T_NATIVE_INT64, first, count, integers.data());
+    write_rows(file, rows, spec, points, first_row + static_cast<std::int64_t>(done), RowOrigin::grid);
   }
+}
+
+void create_boundary(const h5::File& file, const spec::SweepSpec& spec) {
+  const auto& refine = spec.refine.value();
+  h5::create_group(file, layout::boundary_group);
+  h5::write_string_attribute(file, layout::boundary_group, "axis", refine.axis);
+  h5::write_string_attribute(file, layout::boundary_group, "metric", refine.metric);
+  h5::write_double_attribute(file, layout::boundary_group, "threshold", refine.threshold);
+  h5::write_double_attribute(file, layout::boundary_group, "tolerance", refine.tolerance);
+  h5::write_string_attribute(file, layout::boundary_group, "long_name",
+                             fmt::format("crossings of {} = {} along {}", layout::final_field(refine.metric),
+                                         refine.threshold, refine.axis));
+  const auto empty = [&](const std::string& path, hid_t type) {
+    auto layout = chunked({min_per_run_chunk});
+    layout.fletcher32 = h5::check(H5Tis_variable_str(type), "H5Tis_variable_str", path) == 0;
+    return h5::Dataset::create(file, path, type,
+                               h5::Dataspace::simple(std::array{hsize_t{0}}, std::array{H5S_UNLIMITED}), layout);
+  };
+  const auto crossing_path = layout::boundary_path(layout::crossing_name);
+  auto crossing = empty(crossing_path, H5T_STD_I64LE);
+  crossing.make_scale(layout::crossing_name);
+  write_long_name(file, crossing_path, "crossing: row of /boundary");
+  const auto string_type = h5::Datatype::variable_string();
+  const auto column = [&](const std::string& name, hid_t type, const std::string& long_name, bool dimensionless) {
+    const auto path = layout::boundary_path(name);
+    auto values = empty(path, type);
+    values.attach_scale(crossing, 0);
+    write_long_name(file, path, long_name, dimensionless);
+  };
+  for (const auto& name : layout::boundary_axes(spec)) {
+    const auto* param = science::find_parameter(name);
+    hid_t type = H5T_STD_I64LE;
+    if (param->kind == science::ParamKind::real) type = H5T_IEEE_F64LE;
+    if (param->kind == science::ParamKind::choice) type = string_type.id();
+    column(name, type, coordinate_long_name(name), true);
+  }
+  const auto axis_name = coordinate_long_name(refine.axis);
+  column("lo", H5T_IEEE_F64LE, fmt::format("{}: the bracket's lower end", axis_name), true);
+  column("hi", H5T_IEEE_F64LE, fmt::format("{}: the bracket's upper end", axis_name), true);
+  column("direction", H5T_STD_I8LE, "direction of the crossing as the axis grows", false);
+  h5::write_int8_attribute(file, layout::boundary_path("direction"), "flag_values", layout::direction_values);
+  h5::write_string_attribute(file, layout::boundary_path("direction"), "flag_meanings",
+                             std::string(layout::direction_meanings));
+  column("estimate", H5T_IEEE_F64LE,
+         fmt::format("{}: where the replicate mean crosses the threshold, linearly interpolated", axis_name), true);
+  column("runs", H5T_STD_I64LE, "runs spent locating the crossing, replicates included", true);
 }
 
 // /axes/<name> holds each axis's values; /cube/<name> is a second link to the same dataset, a dimension
@@ -304,6 +360,7 @@ void build_new_file(const std::filesystem::path& path, const spec::SweepSpec& sp
   create_trajectories(file, spec, all.size(), layout::record_step_union(spec));
   write_new_rows(file, rows, spec, all, 0);
   create_axes_and_cube(file, spec, {});
+  if (spec.refine) create_boundary(file, spec);
   // The datasets above are still open, so closing the file alone would defer their writes to the handles'
   // destructors, where a failure (a full disk) goes unseen: flush while failures still throw.
   file.flush();

@@ -81,11 +81,14 @@ StoredSweep read_stored(const fs::path& path) {
   try {
     StoredSweep stored{stored_spec(path, file), {}, {}};
     RowCheck check(path, stored.spec);
-    for_each_row(h5::Dataset::open(file, layout::runs_path), layout::RowLayout(),
-                 [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
-                   check.point_of(row, identity, result);
-                   stored.keys.push_back(identity.key);
-                 });
+    {
+      const auto runs = h5::Dataset::open(file, layout::runs_path);
+      for_each_row(runs, layout::RowLayout::of(layout::Format::hetsweep_2, runs),
+                   [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
+                     check.point_of(row, identity, result);
+                     stored.keys.push_back(identity.key);
+                   });
+    }
     stored.steps = read_steps(h5::Dataset::open(file, layout::steps_path));
     file.close();
     return stored;

@@ -42,14 +42,15 @@ void move_trajectory_columns(h5::Dataset& values, std::span<const std::int64_t> 
 
 }  // namespace
 
-void grow_file(const fs::path& path, const fs::path& copy, const spec::SweepSpec& spec, const layout::RowLayout& rows,
-               const StoredSweep& stored, std::span<const std::int64_t> new_points,
-               std::span<const std::int64_t> steps) {
+void grow_file(const fs::path& path, const fs::path& copy, const spec::SweepSpec& spec, const StoredSweep& stored,
+               std::span<const std::int64_t> new_points, std::span<const std::int64_t> steps) {
   auto file = h5::File::open(copy, h5::Access::write, true);
   const hsize_t old_rows = stored.keys.size();
   const hsize_t total_rows = old_rows + new_points.size();
 
   auto runs = h5::Dataset::open(file, layout::runs_path, runs_cache_bytes);
+  // A file written before refinement existed stays without the origin field (its rows are all grid rows).
+  const auto rows = layout::RowLayout::of(layout::Format::hetsweep_2, runs);
   runs.set_extent(std::array{total_rows});
   std::vector<std::string> per_run{layout::run_path, layout::trajectory_run_path};
   for (const auto& name : run_coordinate_names(spec)) per_run.push_back(layout::trajectory_path(name));
@@ -72,6 +73,7 @@ void grow_file(const fs::path& path, const fs::path& copy, const spec::SweepSpec
   values.status.assign(static_cast<std::size_t>(cube.cells()), static_cast<std::int8_t>(science::RowStatus::pending));
   for_each_row(runs, rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
     if (result.status == static_cast<std::int8_t>(science::RowStatus::pending)) return;
+    if (identity.origin == static_cast<std::int8_t>(RowOrigin::refine)) return;  // no cube cell
     const auto coords = cube.coords(identity.params, identity.replicate);
     if (!coords) throw ResultsFileError(path, fmt::format("row {} does not lie on the spec's axes", row));
     const auto cell = static_cast<std::size_t>(cube.cell(*coords, identity.replicate));
@@ -82,6 +84,7 @@ void grow_file(const fs::path& path, const fs::path& copy, const spec::SweepSpec
   h5::unlink(file, layout::axes_group);
   h5::unlink(file, layout::cube_group);
   create_axes_and_cube(file, spec, values);
+  if (spec.refine && !h5::exists(file, layout::boundary_group)) create_boundary(file, spec);
   h5::write_string_attribute(file, "/", "spec", spec.text);
   file.close();
 }

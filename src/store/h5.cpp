@@ -245,6 +245,19 @@ std::size_t Datatype::size() const {
   return size;
 }
 
+bool Datatype::has_member(std::string_view name) const {
+  if (check(H5Tget_class(id()), "H5Tget_class", "a datatype") != H5T_COMPOUND) return false;
+  const int members = check(H5Tget_nmembers(id()), "H5Tget_nmembers", "a compound type");
+  for (int i = 0; i < members; ++i) {
+    char* member = H5Tget_member_name(id(), static_cast<unsigned>(i));
+    if (member == nullptr) fail("H5Tget_member_name", "a compound type");
+    const bool same = name == member;
+    H5free_memory(member);
+    if (same) return true;
+  }
+  return false;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 File File::create(const std::filesystem::path& path) {
@@ -426,6 +439,21 @@ void Dataset::fail_read(hid_t mem_type, const Dataspace* file_selection) const {
   }
 }
 
+std::vector<std::string> Dataset::read_strings() const {
+  const auto type = Datatype::variable_string();
+  const auto n = dims().at(0);
+  std::vector<char*> pointers(n, nullptr);
+  if (n > 0) read_all(type.id(), pointers.data());
+  std::vector<std::string> values;
+  values.reserve(n);
+  for (char* text : pointers) values.emplace_back(text != nullptr ? text : "");
+  if (n > 0) {
+    const auto memory = Dataspace::simple(std::array<hsize_t, 1>{n});
+    check(H5Dvlen_reclaim(type.id(), memory.id(), H5P_DEFAULT, pointers.data()), "H5Dvlen_reclaim", where_);
+  }
+  return values;
+}
+
 void Dataset::flush() { check(H5Dflush(id()), "H5Dflush", where_); }
 
 void Dataset::refresh() { check(H5Drefresh(id()), "H5Drefresh", where_); }
@@ -465,6 +493,18 @@ void write_int8_attribute(const File& file, const std::string& object, const std
                                               H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                             "H5Acreate_by_name", where));
   check(H5Awrite(attribute.id(), H5T_NATIVE_INT8, values.data()), "H5Awrite", where);
+}
+
+void write_double_attribute(const File& file, const std::string& object, const std::string& name, double value) {
+  const auto where = fmt::format("{} attribute {}", file.where(object), name);
+  if (check(H5Aexists_by_name(file.id(), object.c_str(), name.c_str(), H5P_DEFAULT), "H5Aexists_by_name", where) > 0) {
+    check(H5Adelete_by_name(file.id(), object.c_str(), name.c_str(), H5P_DEFAULT), "H5Adelete_by_name", where);
+  }
+  Dataspace scalar(check(H5Screate(H5S_SCALAR), "H5Screate", where));
+  Attribute attribute(check(H5Acreate_by_name(file.id(), object.c_str(), name.c_str(), H5T_IEEE_F64LE, scalar.id(),
+                                              H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                            "H5Acreate_by_name", where));
+  check(H5Awrite(attribute.id(), H5T_NATIVE_DOUBLE, &value), "H5Awrite", where);
 }
 
 std::optional<std::string> read_string_attribute(const File& file, const std::string& object, const std::string& name) {

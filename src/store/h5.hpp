@@ -171,6 +171,8 @@ class Datatype : public Handle<H5Tclose> {
   // The same compound with its members moved together (no padding), for the file.
   [[nodiscard]] Datatype packed() const;
   [[nodiscard]] std::size_t size() const;
+  // Whether this compound type has a member named `name` (false for other types).
+  [[nodiscard]] bool has_member(std::string_view name) const;
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -254,6 +256,8 @@ class Dataset : public Handle<H5Dclose> {
   // failing chunk (each chunk of the selection is read again alone to find them).
   void read(hid_t mem_type, const Dataspace& mem, const Dataspace& file, void* data) const;
   void read_all(hid_t mem_type, void* data) const;
+  // Every value of a one-dimensional dataset of strings (variable-length).
+  [[nodiscard]] std::vector<std::string> read_strings() const;
   // SWMR: make this dataset's data and metadata visible to readers / see the writer's latest.
   void flush();
   void refresh();
@@ -277,6 +281,8 @@ void write_string_attribute(const File& file, const std::string& object, const s
 // An int8 array attribute (replaced if it exists).
 void write_int8_attribute(const File& file, const std::string& object, const std::string& name,
                           std::span<const std::int8_t> values);
+// A float64 scalar attribute (replaced if it exists).
+void write_double_attribute(const File& file, const std::string& object, const std::string& name, double value);
 // nullopt when the object has no attribute `name`.
 std::optional<std::string> read_string_attribute(const File& file, const std::string& object, const std::string& name);
 

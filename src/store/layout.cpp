@@ -38,6 +38,15 @@ std::string axis_path(std::string_view axis) { return fmt::format("{}/{}", axes_
 std::string cube_scale_path(std::string_view axis) { return fmt::format("{}/{}", cube_group, axis); }
 std::string cube_path(std::string_view metric) { return fmt::format("{}/{}", cube_group, final_field(metric)); }
 std::string final_field(std::string_view metric) { return fmt::format("final_{}", metric); }
+std::string boundary_path(std::string_view column) { return fmt::format("{}/{}", boundary_group, column); }
+
+std::vector<std::string> boundary_axes(const spec::SweepSpec& spec) {
+  std::vector<std::string> names;
+  for (const auto& axis : spec.axes) {
+    if (!spec.refine || axis.name != spec.refine->axis) names.push_back(axis.name);
+  }
+  return names;
+}
 
 RowResult pending_result() {
   RowResult r;
@@ -63,8 +72,9 @@ std::string parameter_long_name(std::string_view parameter) {
   return std::string(param->help.substr(0, param->help.find_first_of(":;")));
 }
 
-RowLayout::RowLayout(Format format)
-    : status_type_(format == Format::hetsweep_1 ? h5::Datatype::int8_enum(status_names)
+RowLayout::RowLayout(Format format, bool with_origin)
+    : has_origin_(format == Format::hetsweep_2 && with_origin),
+      status_type_(format == Format::hetsweep_1 ? h5::Datatype::int8_enum(status_names)
                                                : h5::Datatype(h5::check(H5Tcopy(H5T_NATIVE_INT8), "H5Tcopy", "int8"))) {
   std::size_t offset = params_offset;
   for (const auto& spec : science::parameters()) {
@@ -109,6 +119,15 @@ RowLayout::RowLayout(Format format)
   row_type_ = h5::Datatype::compound(row_size());
   insert_identity(row_type_);
   insert_result_fields(row_type_, identity_size_, status_type_.id());
+  if (has_origin_) {
+    row_type_.insert(std::string(origin_field), origin_offset(), H5T_NATIVE_INT8);
+    origin_type_ = h5::Datatype::compound(1);
+    origin_type_.insert(std::string(origin_field), 0, H5T_NATIVE_INT8);
+  }
+}
+
+RowLayout RowLayout::of(Format format, const h5::Dataset& runs) {
+  return RowLayout(format, runs.type().has_member(origin_field));
 }
 
 void RowLayout::encode(const RowIdentity& identity, std::byte* out) const {

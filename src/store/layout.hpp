@@ -17,6 +17,7 @@
 #include "science/metrics.hpp"
 #include "spec/sweep_spec.hpp"
 #include "store/h5.hpp"
+#include "store/results_file.hpp"
 
 namespace hetsweep::store::layout {
 
@@ -43,6 +44,16 @@ std::string cube_scale_path(std::string_view axis);  // the axis values as a dim
 std::string cube_path(std::string_view metric);      // /cube/final_<metric>
 std::string final_field(std::string_view metric);    // final_<metric>
 inline const std::string cube_status_path = "/cube/status";
+// /boundary: one row per crossing along the scale /boundary/crossing; a dataset per column (the refine axis's
+// other axes, lo, hi, direction, estimate, runs).
+inline const std::string boundary_group = "/boundary";
+inline const std::string crossing_name = "crossing";
+std::string boundary_path(std::string_view column);  // /boundary/<column>
+inline constexpr std::array<std::string_view, 2> direction_names{"down", "up"};
+inline constexpr std::array<std::int8_t, 2> direction_values{0, 1};
+inline constexpr std::string_view direction_meanings = "down up";
+// The other axes of a spec with a refine block, in axis order: the per-crossing coordinates of /boundary.
+std::vector<std::string> boundary_axes(const spec::SweepSpec& spec);
 
 // The `long_name` attributes: what a metric measures; a numeric parameter's description up to its first colon
 // or semicolon, a choice parameter's name.
@@ -53,6 +64,13 @@ std::string parameter_long_name(std::string_view parameter);
 inline constexpr std::array<std::string_view, 4> status_names{"pending", "done", "diverged", "failed"};
 inline constexpr std::array<std::int8_t, 4> status_values{0, 1, 2, 3};
 inline constexpr std::string_view status_meanings = "pending done diverged failed";
+
+// The `origin` field of /runs rows (RowOrigin): files written before refinement existed have none, and all
+// their rows are grid rows.
+inline constexpr std::array<std::string_view, 2> origin_names{"grid", "refine"};
+inline constexpr std::array<std::int8_t, 2> origin_values{0, 1};
+inline constexpr std::string_view origin_meanings = "grid refine";
+inline constexpr std::string_view origin_field = "origin";
 
 // The half of a /runs row that changes when a run finishes.
 struct RowResult {
@@ -72,22 +90,31 @@ struct RowIdentity {
   science::Params params;
   std::int64_t replicate = 0;
   std::uint64_t seed = 0;
+  std::int8_t origin = 0;  // RowOrigin; stored after the result fields, as the row's last field
 };
 
 // The /runs row type. A row in memory is the identity fields (laid out at run time from the parameter table)
-// followed by a RowResult; the file holds the same fields packed, in the format's column order. The memory
+// followed by a RowResult and then the origin; the file holds the same fields packed, in the format's column
+// order. A hetsweep-1 file, and a hetsweep-2 file written before refinement existed, have no origin. The memory
 // types follow the file's format, as HDF5 converts neither string to char array nor enum to integer:
 // hetsweep-2 stores choices as char arrays and the status as int8, hetsweep-1 as fixed-length strings and an
 // enum.
 class RowLayout {
  public:
-  explicit RowLayout(Format format = Format::hetsweep_2);
+  explicit RowLayout(Format format = Format::hetsweep_2, bool with_origin = true);
+  // The layout of the rows of `runs`, a /runs dataset of a file of `format`: with the origin when it has one.
+  static RowLayout of(Format format, const h5::Dataset& runs);
+  [[nodiscard]] bool has_origin() const { return has_origin_; }
   [[nodiscard]] std::size_t identity_size() const { return identity_size_; }
-  [[nodiscard]] std::size_t row_size() const { return identity_size_ + sizeof(RowResult); }
+  // Where a whole row in memory holds its origin (an int8).
+  [[nodiscard]] std::size_t origin_offset() const { return identity_size_ + sizeof(RowResult); }
+  [[nodiscard]] std::size_t row_size() const { return origin_offset() + (has_origin_ ? 8 : 0); }
   // Memory types: the identity fields alone (identity_size bytes), a RowResult alone, and a whole row.
   [[nodiscard]] hid_t identity_type() const { return identity_type_.id(); }
   [[nodiscard]] hid_t result_type() const { return result_type_.id(); }
   [[nodiscard]] hid_t row_type() const { return row_type_.id(); }
+  // The origin alone (one int8 member), for rows of a layout that has_origin().
+  [[nodiscard]] hid_t origin_type() const { return origin_type_.id(); }
   [[nodiscard]] h5::Datatype file_type() const { return row_type_.packed(); }
 
   void encode(const RowIdentity& identity, std::byte* out) const;
@@ -101,11 +128,13 @@ class RowLayout {
   };
   std::vector<ParamField> params_;
   std::size_t identity_size_ = 0;
+  bool has_origin_ = true;
   h5::Datatype status_type_;
   std::vector<h5::Datatype> choice_types_;
   h5::Datatype identity_type_;
   h5::Datatype result_type_;
   h5::Datatype row_type_;
+  h5::Datatype origin_type_;
 };
 
 // The trajectory columns: the sorted union of science::record_steps over the spec's distinct

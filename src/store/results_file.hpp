@@ -7,18 +7,24 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "science/params.hpp"
 #include "science/run.hpp"
+#include "spec/boundary.hpp"
 #include "spec/grid.hpp"
 #include "spec/sweep_spec.hpp"
 
 namespace hetsweep::store {
 
 inline constexpr const char* format_name = "hetsweep-2";
+
+// Where a /runs row came from (its `origin` field): the grid, or adaptive refinement, which adds runs at
+// off-grid values of the spec's refine axis while the sweep runs. Rows of files without the field are grid rows.
+enum class RowOrigin : std::int8_t { grid = 0, refine = 1 };
 
 // A results file cannot be used as asked (another spec, another program's file, corrupt, unwritable).
 // Carries the path; the message says what is wrong and what to do.
@@ -59,9 +65,24 @@ class ResultsWriter {
   ResultsWriter(const ResultsWriter&) = delete;
   ResultsWriter& operator=(const ResultsWriter&) = delete;
 
-  // Rows still pending, in row order.
+  // Rows still pending, in row order, refinement rows included.
   [[nodiscard]] std::vector<science::PendingRun> pending() const;
   [[nodiscard]] std::int64_t total_runs() const;
+  // Whether a row of the file (grid or refinement, any status) has this run key.
+  [[nodiscard]] bool has_run(std::uint64_t key) const;
+
+  // Adds refinement runs (spec().refine set; each point's params hold its off-grid value of the refine axis,
+  // whose coords entry is ignored) as pending rows at the end of /runs, with their row numbers, per-run
+  // coordinates and trajectory rows (all NaN), and makes them visible to readers at once. Returns their rows,
+  // in the order of `points`; write() and flush() then take them like any row, but nothing goes to /cube for
+  // them. Throws std::invalid_argument, writing nothing, for a point a reader would refuse (a key that is not
+  // run_key of its parameters, a parameter off the grid other than the refine axis's, a refine value outside
+  // the axis's open range, a key already in the file), and std::logic_error when the spec has no refine
+  // block or the file was made before refinement existed (its /runs has no origin field).
+  std::vector<std::int64_t> append_runs(std::span<const spec::RunPoint> points);
+  // Replaces /boundary with `crossings` (the file was made for a spec with a refine block; std::logic_error
+  // otherwise), visible to readers at once.
+  void write_boundary(std::span<const spec::Crossing> crossings);
 
   // Flips a pending row to its final status and writes its final metrics, trajectories and cube cells.
   void write(const science::RunOutcome& outcome);
@@ -80,7 +101,11 @@ class ResultsWriter {
 struct RowSummary {
   std::int64_t row = 0;
   std::uint64_t key = 0;
-  std::vector<std::int64_t> coords;  // index into each axis of spec(), as in spec::RunPoint
+  RowOrigin origin = RowOrigin::grid;
+  // Index into each axis of spec(), as in spec::RunPoint; -1 for the refine axis of a refinement row, whose
+  // value is refine_value.
+  std::vector<std::int64_t> coords;
+  science::ParamValue refine_value;
   std::int64_t replicate = 0;
   science::RowStatus status = science::RowStatus::pending;
   std::int64_t steps_done = 0;
@@ -104,9 +129,16 @@ class ResultsReader {
   // trajectory columns of its own record steps. For combining files (hetsweep merge).
   struct FinishedRun {
     std::uint64_t key = 0;
+    RowOrigin origin = RowOrigin::grid;
+    std::int64_t replicate = 0;
+    science::Params params;       // as the row holds them (checked against the spec)
     science::RunOutcome outcome;  // outcome.row is the row in this file
   };
   [[nodiscard]] std::vector<FinishedRun> finished_runs() const;
+
+  // The crossings in /boundary as last flushed, or nullopt when the file has no /boundary (made for a spec
+  // without a refine block, or before refinement existed).
+  [[nodiscard]] std::optional<std::vector<spec::Crossing>> boundary() const;
 
  private:
   struct Impl;

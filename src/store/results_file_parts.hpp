@@ -39,12 +39,14 @@ inline std::filesystem::path directory_of(const std::filesystem::path& path) {
 // ---------------------------------------------------------------------------------------------------------
 // Walking /runs.
 
-// Calls visit(row, identity, result) for every row, reading io_block_rows at a time.
+// Calls visit(row, identity, result) for every row, reading io_block_rows at a time. The identity's origin is
+// grid unless `rows` has one.
 template <class Visit>
 void for_each_row(const h5::Dataset& runs, const layout::RowLayout& rows, Visit&& visit) {
   const hsize_t n = runs.dims().at(0);
   std::vector<std::byte> identities;
   std::vector<RowResult> results;
+  std::vector<std::int8_t> origins;
   auto file_space = runs.space();
   for (hsize_t first = 0; first < n; first += io_block_rows) {
     const hsize_t count = std::min(io_block_rows, n - first);
@@ -54,9 +56,12 @@ void for_each_row(const h5::Dataset& runs, const layout::RowLayout& rows, Visit&
     const auto memory = h5::Dataspace::simple(std::array{count});
     runs.read(rows.identity_type(), memory, file_space, identities.data());
     runs.read(rows.result_type(), memory, file_space, results.data());
+    origins.assign(count, static_cast<std::int8_t>(RowOrigin::grid));
+    if (rows.has_origin()) runs.read(rows.origin_type(), memory, file_space, origins.data());
     for (hsize_t i = 0; i < count; ++i) {
-      visit(static_cast<std::int64_t>(first + i), rows.decode(identities.data() + i * rows.identity_size()),
-            results[i]);
+      auto identity = rows.decode(identities.data() + i * rows.identity_size());
+      identity.origin = origins[i];
+      visit(static_cast<std::int64_t>(first + i), identity, results[i]);
     }
   }
 }
@@ -114,6 +119,14 @@ WriterLock lock_for_writing(const std::filesystem::path& path);
 // /run and /trajectories/run, and their per-run coordinates. The datasets already have room for them.
 void write_new_rows(const h5::File& file, const layout::RowLayout& rows, const spec::SweepSpec& spec,
                     std::span<const std::int64_t> grid_indices, std::int64_t first_row);
+// The same for any points (refinement runs: off the grid on the refine axis), as rows of `origin`; a layout
+// without origin writes none.
+void write_rows(const h5::File& file, const layout::RowLayout& rows, const spec::SweepSpec& spec,
+                std::span<const spec::RunPoint> points, std::int64_t first_row, RowOrigin origin);
+
+// /boundary for a spec with a refine block: its attributes and its columns, empty, along the scale `crossing`
+// (chunked and extensible, so the SWMR writer can rewrite them).
+void create_boundary(const h5::File& file, const spec::SweepSpec& spec);
 
 // The cube's contents: the final metrics of done runs (NaN elsewhere) and every run's status, by cell.
 struct CubeValues {
@@ -135,8 +148,9 @@ void build_new_file(const std::filesystem::path& path, const spec::SweepSpec& sp
 // Brings `copy`, a copy of the file at `path`, up to `spec`: new grid points become pending rows (with their row
 // numbers and per-run coordinates), trajectories grow to the new rows and steps, /axes and /cube are rebuilt
 // for the new axes, the spec attribute is replaced.
+// /boundary is added when `spec` has a refine block and the file has none yet.
 void grow_file(const std::filesystem::path& path, const std::filesystem::path& copy, const spec::SweepSpec& spec,
-               const layout::RowLayout& rows, const StoredSweep& stored, std::span<const std::int64_t> new_points,
+               const StoredSweep& stored, std::span<const std::int64_t> new_points,
                std::span<const std::int64_t> steps);
 
 }  // namespace hetsweep::store::parts

@@ -19,6 +19,22 @@ struct ResultsReader::Impl {
   spec::SweepSpec spec;
   layout::RowLayout rows;
   h5::Dataset runs;
+
+  // A checked refinement row's index on each axis: the grid's on the others, -1 on the refine axis.
+  [[nodiscard]] std::vector<std::int64_t> refine_coords(const science::Params& params, std::int64_t replicate) const {
+    const layout::CubeIndex cube(spec);
+    auto on_grid = params;
+    std::size_t refine_axis = 0;
+    for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+      if (spec.axes[a].name != spec.refine->axis) continue;
+      const auto* param = science::find_parameter(spec.axes[a].name);
+      param->set(on_grid, layout::normalized(param->kind, spec.axes[a].values.front()));
+      refine_axis = a;
+    }
+    auto coords = cube.coords(on_grid, replicate).value();
+    coords[refine_axis] = -1;
+    return coords;
+  }
 };
 
 ResultsReader::ResultsReader(const fs::path& path) : impl_(std::make_unique<Impl>()) {
@@ -39,8 +55,8 @@ ResultsReader::ResultsReader(const fs::path& path) : impl_(std::make_unique<Impl
   }
   try {
     impl_->spec = stored_spec(path, impl_->file);
-    impl_->rows = layout::RowLayout(stored_format(path, impl_->file));
     impl_->runs = h5::Dataset::open(impl_->file, layout::runs_path);
+    impl_->rows = layout::RowLayout::of(stored_format(path, impl_->file), impl_->runs);
     RowCheck check(path, impl_->spec);
     for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
       check.point_of(row, identity, result);
@@ -63,7 +79,14 @@ std::vector<RowSummary> ResultsReader::rows() const {
     RowSummary summary;
     summary.row = row;
     summary.key = identity.key;
-    summary.coords = grid.point(check.point_of(row, identity, result)).coords;
+    summary.origin = static_cast<RowOrigin>(identity.origin);
+    const auto point = check.point_of(row, identity, result);
+    if (point == RowCheck::off_grid) {
+      summary.coords = impl_->refine_coords(identity.params, identity.replicate);
+      summary.refine_value = science::find_parameter(impl_->spec.refine->axis)->get(identity.params);
+    } else {
+      summary.coords = grid.point(point).coords;
+    }
     summary.replicate = identity.replicate;
     summary.status = static_cast<science::RowStatus>(result.status);
     summary.steps_done = result.steps_done;
@@ -95,6 +118,9 @@ std::vector<ResultsReader::FinishedRun> ResultsReader::finished_runs() const {
     if (status == science::RowStatus::pending) return;
     FinishedRun run;
     run.key = identity.key;
+    run.origin = static_cast<RowOrigin>(identity.origin);
+    run.replicate = identity.replicate;
+    run.params = identity.params;
     run.outcome.row = row;
     run.outcome.status = status;
     run.outcome.wall_seconds = result.wall_seconds;
@@ -120,6 +146,80 @@ std::vector<ResultsReader::FinishedRun> ResultsReader::finished_runs() const {
     finished.push_back(std::move(run));
   });
   return finished;
+}
+
+std::optional<std::vector<spec::Crossing>> ResultsReader::boundary() const {
+  try {
+    if (!h5::exists(impl_->file, layout::boundary_group) || !impl_->spec.refine) return std::nullopt;
+    // The scale is written last: its length is the number of complete crossings.
+    auto scale = h5::Dataset::open(impl_->file, layout::boundary_path(layout::crossing_name));
+    scale.refresh();
+    const auto n = static_cast<std::size_t>(scale.dims().at(0));
+    const auto column = [&](const std::string& name) {
+      auto dataset = h5::Dataset::open(impl_->file, layout::boundary_path(name));
+      dataset.refresh();
+      if (dataset.dims().at(0) < n) {
+        throw ResultsFileError(impl_->path, fmt::format("is damaged: {} has {} values for {} crossings",
+                                                        layout::boundary_path(name), dataset.dims().at(0), n));
+      }
+      auto space = dataset.space();
+      space.select_block(std::array{hsize_t{0}}, std::array{static_cast<hsize_t>(n)});
+      return std::pair{std::move(dataset), std::move(space)};
+    };
+    const auto memory = h5::Dataspace::simple(std::array{static_cast<hsize_t>(n)});
+    std::vector<spec::Crossing> crossings(n);
+    const auto read_doubles = [&](const std::string& name) {
+      std::vector<double> values(n);
+      const auto [dataset, space] = column(name);
+      if (n > 0) dataset.read(H5T_NATIVE_DOUBLE, memory, space, values.data());
+      return values;
+    };
+    const auto read_integers = [&](const std::string& name) {
+      std::vector<std::int64_t> values(n);
+      const auto [dataset, space] = column(name);
+      if (n > 0) dataset.read(H5T_NATIVE_INT64, memory, space, values.data());
+      return values;
+    };
+    for (const auto& name : layout::boundary_axes(impl_->spec)) {
+      const auto* param = science::find_parameter(name);
+      switch (param->kind) {
+        case science::ParamKind::integer:
+          for (std::size_t i = 0; const auto v : read_integers(name)) crossings[i++].where.emplace_back(v);
+          break;
+        case science::ParamKind::real:
+          for (std::size_t i = 0; const auto v : read_doubles(name)) crossings[i++].where.emplace_back(v);
+          break;
+        case science::ParamKind::choice: {
+          auto values = column(name).first.read_strings();
+          for (std::size_t i = 0; i < n; ++i) crossings[i].where.emplace_back(std::move(values.at(i)));
+          break;
+        }
+      }
+    }
+    const auto lo = read_doubles("lo");
+    const auto hi = read_doubles("hi");
+    const auto estimate = read_doubles("estimate");
+    const auto runs = read_integers("runs");
+    std::vector<std::int8_t> direction(n);
+    if (n > 0) {
+      const auto [dataset, space] = column("direction");
+      dataset.read(H5T_NATIVE_INT8, memory, space, direction.data());
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (direction[i] != 0 && direction[i] != 1) {
+        throw ResultsFileError(impl_->path, fmt::format("is damaged: /boundary/direction[{}] is {}, not 0 (down) or 1 (up)",
+                                                        i, direction[i]));
+      }
+      crossings[i].lo = lo[i];
+      crossings[i].hi = hi[i];
+      crossings[i].direction = static_cast<spec::Crossing::Direction>(direction[i]);
+      crossings[i].estimate = estimate[i];
+      crossings[i].runs = runs[i];
+    }
+    return crossings;
+  } catch (const h5::Error& e) {
+    throw ResultsFileError(impl_->path, fmt::format("is damaged: {}", e.what()));
+  }
 }
 
 }  // namespace hetsweep::store

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <numeric>
 #include <unordered_set>
 
@@ -56,7 +57,11 @@ struct ResultsWriter::Impl {
   h5::Dataset cube_status;
   std::vector<std::int64_t> steps;  // the trajectory columns, sorted
   std::vector<science::RowStatus> status;    // per row, including buffered outcomes
-  std::vector<std::int64_t> cell;   // per row, in the cube
+  std::vector<std::int64_t> cell;   // per row, in the cube; RowCheck::off_grid for refinement rows
+  // What a refinement row's run needs, by row (its parameters are off the grid, so not the spec's).
+  std::map<std::int64_t, science::PendingRun> refine_runs;
+  // Every row's checks, kept so that appended rows are checked against the rows before them.
+  std::unique_ptr<RowCheck> check;
   std::vector<Buffered> buffered;
   std::vector<double> buffered_values;  // per buffered outcome: metric_count x steps.size()
 
@@ -70,6 +75,8 @@ struct ResultsWriter::Impl {
   void publish_open(TemporaryFile& temporary, bool replace);
   void start_writing(const fs::path& file_path);
   void write(const science::RunOutcome& outcome);
+  std::vector<std::int64_t> append_runs(std::span<const spec::RunPoint> points);
+  void write_boundary(std::span<const spec::Crossing> crossings);
   void flush();
   void close();
   // Throws ResultsFileError, after dropping the file, when the file at `path` is no longer the one written.
@@ -163,7 +170,7 @@ bool ResultsWriter::Impl::resume() {
   try {
     TemporaryFile temporary(path);
     fs::copy_file(path, temporary.path(), fs::copy_options::overwrite_existing);
-    grow_file(path, temporary.path(), spec, rows, stored, new_points, steps_now);
+    grow_file(path, temporary.path(), spec, stored, new_points, steps_now);
     publish_open(temporary, true);
     return true;
   } catch (const fs::filesystem_error& e) {
@@ -197,6 +204,7 @@ void ResultsWriter::Impl::start_writing(const fs::path& file_path) {
   inode = opened.st_ino;
   flushed_size = opened.st_size;
   runs = h5::Dataset::open(file, layout::runs_path, runs_cache_bytes);
+  rows = layout::RowLayout::of(layout::Format::hetsweep_2, runs);
   for (std::size_t m = 0; m < metric_count; ++m) {
     trajectories[m] =
         h5::Dataset::open(file, layout::trajectory_path(science::metric_names[m]), trajectory_cache_bytes);
@@ -207,11 +215,131 @@ void ResultsWriter::Impl::start_writing(const fs::path& file_path) {
   const auto n_rows = static_cast<std::size_t>(runs.dims().at(0));
   status.resize(n_rows);
   cell.resize(n_rows);
-  RowCheck check(path, spec);
+  refine_runs.clear();
+  check = std::make_unique<RowCheck>(path, spec);
   for_each_row(runs, rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
-    cell[static_cast<std::size_t>(row)] = check.point_of(row, identity, result);
+    cell[static_cast<std::size_t>(row)] = check->point_of(row, identity, result);
     status[static_cast<std::size_t>(row)] = static_cast<science::RowStatus>(result.status);
+    if (identity.origin == static_cast<std::int8_t>(RowOrigin::refine)) {
+      refine_runs[row] = {row, identity.params, identity.seed};
+    }
   });
+}
+
+std::vector<std::int64_t> ResultsWriter::Impl::append_runs(std::span<const spec::RunPoint> points) {
+  if (!file.valid()) throw std::logic_error(fmt::format("{}: append_runs() after close()", path.string()));
+  if (!spec.refine) {
+    throw std::logic_error(fmt::format("{}: refinement runs need a spec with a refine block", path.string()));
+  }
+  if (!rows.has_origin()) {
+    throw std::logic_error(fmt::format("{}: was made before refinement existed (its /runs has no origin field)",
+                                       path.string()));
+  }
+  const auto first_row = static_cast<std::int64_t>(status.size());
+  std::vector<std::int64_t> new_rows;
+  // Checked as a reader will check them before anything is written; a refused point takes its batch back.
+  std::vector<std::uint64_t> accepted;
+  try {
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      const auto& point = points[i];
+      const auto row = first_row + static_cast<std::int64_t>(i);
+      check->point_of(row,
+                      {row, point.key, point.params, point.replicate, point.seed,
+                       static_cast<std::int8_t>(RowOrigin::refine)},
+                      layout::pending_result());
+      accepted.push_back(point.key);
+      new_rows.push_back(row);
+    }
+  } catch (const ResultsFileError& e) {
+    for (auto key : accepted) check->forget(key);
+    throw std::invalid_argument(fmt::format("not a refinement run of this sweep: {}", e.what()));
+  }
+  if (points.empty()) return new_rows;
+  check_unchanged();
+  const auto total = static_cast<hsize_t>(first_row) + points.size();
+  // Everything a reader finds through a /runs row is there before the row: the per-run datasets grow and are
+  // written first, /runs last.
+  std::vector<h5::Dataset> per_run;
+  per_run.push_back(h5::Dataset::open(file, layout::run_path));
+  per_run.push_back(h5::Dataset::open(file, layout::trajectory_run_path));
+  for (const auto& name : run_coordinate_names(spec)) {
+    per_run.push_back(h5::Dataset::open(file, layout::trajectory_path(name)));
+  }
+  for (auto& dataset : per_run) dataset.set_extent(std::array{total});
+  for (auto& dataset : trajectories) dataset.set_extent(std::array{total, static_cast<hsize_t>(steps.size())});
+  runs.set_extent(std::array{total});
+  write_rows(file, rows, spec, points, first_row, RowOrigin::refine);
+  for (auto& dataset : per_run) dataset.flush();
+  for (auto& dataset : trajectories) dataset.flush();
+  runs.flush();
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    status.push_back(science::RowStatus::pending);
+    cell.push_back(RowCheck::off_grid);
+    refine_runs[new_rows[i]] = {new_rows[i], points[i].params, points[i].seed};
+  }
+  return new_rows;
+}
+
+void ResultsWriter::Impl::write_boundary(std::span<const spec::Crossing> crossings) {
+  if (!file.valid()) throw std::logic_error(fmt::format("{}: write_boundary() after close()", path.string()));
+  if (!spec.refine || !h5::exists(file, layout::boundary_group)) {
+    throw std::logic_error(fmt::format("{}: has no /boundary (its spec has no refine block)", path.string()));
+  }
+  const auto axes = layout::boundary_axes(spec);
+  for (const auto& crossing : crossings) {
+    if (crossing.where.size() != axes.size()) {
+      throw std::invalid_argument(fmt::format("{}: a crossing names {} axis values; the refine axis has {} others",
+                                              path.string(), crossing.where.size(), axes.size()));
+    }
+  }
+  check_unchanged();
+  const hsize_t n = crossings.size();
+  const auto write_column = [&](const std::string& name, hid_t type, const void* data) {
+    auto dataset = h5::Dataset::open(file, layout::boundary_path(name));
+    dataset.set_extent(std::array{n});
+    if (n > 0) dataset.write_all(type, data);
+    dataset.flush();
+  };
+  const auto string_type = h5::Datatype::variable_string();
+  for (std::size_t a = 0; a < axes.size(); ++a) {
+    const auto* param = science::find_parameter(axes[a]);
+    std::vector<std::int64_t> integers;
+    std::vector<double> reals;
+    std::vector<std::string> strings;
+    std::vector<const char*> pointers;
+    for (const auto& crossing : crossings) {
+      const auto value = layout::normalized(param->kind, crossing.where[a]);
+      switch (param->kind) {
+        case science::ParamKind::integer: integers.push_back(std::get<std::int64_t>(value)); break;
+        case science::ParamKind::real: reals.push_back(std::get<double>(value)); break;
+        case science::ParamKind::choice: strings.push_back(std::get<std::string>(value)); break;
+      }
+    }
+    for (const auto& text : strings) pointers.push_back(text.c_str());
+    switch (param->kind) {
+      case science::ParamKind::integer: write_column(axes[a], H5T_NATIVE_INT64, integers.data()); break;
+      case science::ParamKind::real: write_column(axes[a], H5T_NATIVE_DOUBLE, reals.data()); break;
+      case science::ParamKind::choice: write_column(axes[a], string_type.id(), pointers.data()); break;
+    }
+  }
+  std::vector<double> lo, hi, estimate;
+  std::vector<std::int8_t> direction;
+  std::vector<std::int64_t> runs_spent, index;
+  for (const auto& crossing : crossings) {
+    lo.push_back(crossing.lo);
+    hi.push_back(crossing.hi);
+    estimate.push_back(crossing.estimate);
+    direction.push_back(static_cast<std::int8_t>(crossing.direction));
+    runs_spent.push_back(crossing.runs);
+    index.push_back(static_cast<std::int64_t>(index.size()));
+  }
+  write_column("lo", H5T_NATIVE_DOUBLE, lo.data());
+  write_column("hi", H5T_NATIVE_DOUBLE, hi.data());
+  write_column("direction", H5T_NATIVE_INT8, direction.data());
+  write_column("estimate", H5T_NATIVE_DOUBLE, estimate.data());
+  write_column("runs", H5T_NATIVE_INT64, runs_spent.data());
+  // The scale last: a reader sizes the table by it.
+  write_column(layout::crossing_name, H5T_NATIVE_INT64, index.data());
 }
 
 void ResultsWriter::Impl::write(const science::RunOutcome& outcome) {
@@ -300,10 +428,16 @@ void ResultsWriter::Impl::flush() {
       }
     }
 
+    // Only grid rows have cube cells.
+    std::vector<std::size_t> on_grid;
+    for (auto i : order) {
+      if (buffered[i].cell != RowCheck::off_grid) on_grid.push_back(i);
+    }
+    const hsize_t grid_count = on_grid.size();
     const auto& shape = cube_index.shape();
     std::vector<hsize_t> cells;
-    cells.reserve(count * shape.size());
-    for (auto i : order) {
+    cells.reserve(grid_count * shape.size());
+    for (auto i : on_grid) {
       std::int64_t rest = buffered[i].cell;
       const std::size_t at = cells.size();
       cells.resize(at + shape.size());
@@ -312,21 +446,23 @@ void ResultsWriter::Impl::flush() {
         rest /= shape[d];
       }
     }
-    // The cube shows the finals of done runs only; a diverged run's stay in /runs.
-    auto cells_selected = cube[0].space();
-    cells_selected.select_points(cells);
-    const auto cells_memory = h5::Dataspace::simple(std::array{count});
-    std::vector<double> finals(count);
-    for (std::size_t m = 0; m < metric_count; ++m) {
-      for (std::size_t i = 0; i < order.size(); ++i) {
-        const auto& result = buffered[order[i]].result;
-        finals[i] = result.status == static_cast<std::int8_t>(science::RowStatus::done) ? result.finals[m] : nan;
+    if (grid_count > 0) {
+      // The cube shows the finals of done runs only; a diverged run's stay in /runs.
+      auto cells_selected = cube[0].space();
+      cells_selected.select_points(cells);
+      const auto cells_memory = h5::Dataspace::simple(std::array{grid_count});
+      std::vector<double> finals(grid_count);
+      for (std::size_t m = 0; m < metric_count; ++m) {
+        for (std::size_t i = 0; i < on_grid.size(); ++i) {
+          const auto& result = buffered[on_grid[i]].result;
+          finals[i] = result.status == static_cast<std::int8_t>(science::RowStatus::done) ? result.finals[m] : nan;
+        }
+        cube[m].write(H5T_NATIVE_DOUBLE, cells_memory, cells_selected, finals.data());
       }
-      cube[m].write(H5T_NATIVE_DOUBLE, cells_memory, cells_selected, finals.data());
+      std::vector<std::int8_t> statuses;
+      for (auto i : on_grid) statuses.push_back(buffered[i].result.status);
+      cube_status.write(H5T_NATIVE_INT8, cells_memory, cells_selected, statuses.data());
     }
-    std::vector<std::int8_t> statuses;
-    for (auto i : order) statuses.push_back(buffered[i].result.status);
-    cube_status.write(H5T_NATIVE_INT8, cells_memory, cells_selected, statuses.data());
     for (auto& dataset : trajectories) dataset.flush();
     for (auto& dataset : cube) dataset.flush();
     cube_status.flush();
@@ -429,15 +565,27 @@ std::vector<science::PendingRun> ResultsWriter::pending() const {
   std::vector<science::PendingRun> runs;
   for (std::size_t row = 0; row < impl_->status.size(); ++row) {
     if (impl_->status[row] != science::RowStatus::pending) continue;
+    if (impl_->cell[row] == RowCheck::off_grid) {
+      runs.push_back(impl_->refine_runs.at(static_cast<std::int64_t>(row)));
+      continue;
+    }
     auto point = grid.point(impl_->cell[row]);
     runs.push_back({static_cast<std::int64_t>(row), std::move(point.params), point.seed});
   }
   return runs;
 }
 
+bool ResultsWriter::has_run(std::uint64_t key) const { return impl_->check->has_key(key); }
+
 std::int64_t ResultsWriter::total_runs() const { return static_cast<std::int64_t>(impl_->status.size()); }
 
 void ResultsWriter::write(const science::RunOutcome& outcome) { impl_->write(outcome); }
+
+std::vector<std::int64_t> ResultsWriter::append_runs(std::span<const spec::RunPoint> points) {
+  return impl_->append_runs(points);
+}
+
+void ResultsWriter::write_boundary(std::span<const spec::Crossing> crossings) { impl_->write_boundary(crossings); }
 
 void ResultsWriter::flush() { impl_->flush(); }
 

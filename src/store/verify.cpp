@@ -347,6 +347,8 @@ class Verifier {
         problem(layout::runs_path, "structure", fmt::format("{}: missing", layout::runs_path));
       } else {
         runs_ = h5::Dataset::open(file_, layout::runs_path);
+        // With the origin field when /runs has one (files written before refinement existed have none).
+        rows_layout_ = layout::RowLayout::of(format_, runs_);
       }
     } catch (const h5::Error& e) {
       problem(layout::runs_path, "structure", fmt::format("{}: cannot be opened: {}", layout::runs_path, e.what()));
@@ -362,7 +364,8 @@ class Verifier {
       } else {
         rows_ = dims[0];
         report_.rows = static_cast<std::int64_t>(rows_);
-        if (rows_ != n_runs) {
+        // Refinement rows (only in files with the origin field) come on top of the grid's.
+        if (rows_ < n_runs || (rows_ > n_runs && !rows_layout_.has_origin())) {
           problem(layout::runs_path, "structure",
                   fmt::format("{}: has {} rows, but the stored spec's grid has {} runs", layout::runs_path, rows_, n_runs));
         }
@@ -539,6 +542,7 @@ class Verifier {
         const auto row = static_cast<std::int64_t>(first + i);
         const std::byte* bytes = rows.data() + i * rows_layout_.row_size();
         identities[i] = rows_layout_.decode(bytes);
+        if (rows_layout_.has_origin()) std::memcpy(&identities[i].origin, bytes + rows_layout_.origin_offset(), 1);
         RowResult result;
         std::memcpy(&result, bytes + rows_layout_.identity_size(), sizeof result);
         check_row(row_check, row, identities[i], result);
@@ -738,6 +742,7 @@ class Verifier {
         every_row_usable = false;
         continue;
       }
+      if (info.cell == RowCheck::off_grid) continue;  // a refinement row has no cube cell
       const auto cell = static_cast<std::size_t>(info.cell);
       covered[cell] = 1;
       auto report = [&](const std::string& where, std::string line) {

@@ -62,7 +62,9 @@ class ReadingTest(unittest.TestCase):
     def test_OpenRuns_DecodesChoicesStatusesAndKeepsNumbers(self):
         for path, rows in self.each_format():
             runs = hetsweep.open_runs(path)
-            self.assertEqual(list(runs.columns), list(hetsweep.RUN_COLUMNS))
+            # These files predate the origin field: every run is a grid run.
+            self.assertEqual(list(runs.columns), [*hetsweep.RUN_COLUMNS, "origin"])
+            self.assertEqual(runs.origin.tolist(), ["grid"] * len(rows))
             self.assertEqual(len(runs), len(rows))
             self.assertEqual(list(runs.algorithm.cat.categories), AXES["algorithm"], "axis order, not sorted")
             self.assertEqual(list(runs.sampler.cat.categories), ["materialized"])

@@ -34,6 +34,7 @@ COLUMNS = (
     + [("replicate", "i8"), ("seed", "u8"), ("status", "i1"), ("steps_done", "i8"), ("wall_seconds", "f8"),
        ("finished_at", "f8")]
     + [("final_" + m, "f8") for m in METRICS]
+    + [("origin", "i1")]
 )
 PENDING, DONE, DIVERGED, FAILED = 0, 1, 2, 3
 STATUS_MEANINGS = "pending done diverged failed"
@@ -105,6 +106,10 @@ def check_runs(f):
             check(stored.str.lstrip("<|") == kind, f"/runs {name} is {kind}, not {stored}")
     check(h5py.check_enum_dtype(runs.dtype["status"]) is None, "/runs status is a plain int8, not an enum")
     check_flags(runs, "status_", "/runs")
+    origin_values = runs.attrs["origin_flag_values"]
+    check(list(origin_values) == [0, 1] and origin_values.dtype == np.int8, "/runs origin_flag_values is int8 [0, 1]")
+    check(runs.attrs["origin_flag_meanings"] == "grid refine", "/runs origin_flag_meanings")
+    check(set(runs["origin"][:].tolist()) <= {0}, "/runs rows of a sweep without refinement are grid rows")
     check(runs.attrs["long_name"].startswith("one row per run"), "/runs long_name")
 
     run = f["run"]

@@ -32,7 +32,9 @@ CHOICES = ["sensing", "basis", "algorithm", "schedule", "sampler"]
 old, new = (h5py.File(path, "r") for path in sys.argv[1:])
 assert old.attrs["format"] == "hetsweep-1" and new.attrs["format"] == "hetsweep-2", "formats"
 a, b = old["runs"][:], new["runs"][:]
-assert a.dtype.names == b.dtype.names and len(a) == len(b) == 16, "the same /runs columns and rows"
+# hetsweep-2 adds the origin last: every converted row comes from the grid.
+assert a.dtype.names + ("origin",) == b.dtype.names and len(a) == len(b) == 16, "the same /runs columns and rows"
+assert (b["origin"] == 0).all(), "grid rows"
 for name in a.dtype.names:
     if name == "finished_at":  # when the merge wrote the row
         assert ((a[name] > 0) == (b[name] > 0)).all(), "finished_at set on the same rows"

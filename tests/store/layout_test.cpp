@@ -63,7 +63,7 @@ TEST(RowLayout, FileTypeHasTheFormatsColumnsInOrder) {
   for (const auto& p : science::parameters()) expected.emplace_back(p.name);
   for (const auto* name :
        {"replicate", "seed", "status", "steps_done", "wall_seconds", "finished_at", "final_true_signal",
-        "final_spurious_signal", "final_err_invariant", "final_err_pooled", "final_loss"}) {
+        "final_spurious_signal", "final_err_invariant", "final_err_pooled", "final_loss", "origin"}) {
     expected.emplace_back(name);
   }
   EXPECT_EQ(names, expected);
