@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "spec/grid.hpp"
+#include "spec/resume_policy.hpp"
 #include "store/results_file_parts.hpp"
 #include "store/row_check.hpp"
 

@@ -16,6 +16,7 @@
 #include <set>
 
 #include "spec/grid.hpp"
+#include "spec/resume_policy.hpp"
 #include "store/h5.hpp"
 #include "store/layout.hpp"
 #include "store_test_support.hpp"
