@@ -42,8 +42,7 @@ struct RunResult {
   RunStatus status = RunStatus::done;
   std::int64_t steps_done = 0;  // the step the run ended at: `steps`, where it diverged, or where it was stopped
   std::vector<Record> records;  // at the record_steps() the run reached; never empty (step 0 is always reached)
-  Metrics end_metrics;          // at steps_done: the last record's for a finished run, the divergence state otherwise
-  [[nodiscard]] const Metrics& final_metrics() const { return end_metrics; }
+  Metrics final_metrics;        // at steps_done: the last record's for a finished run, the divergence state otherwise
   friend bool operator==(const RunResult&, const RunResult&) = default;
 };
 
@@ -55,7 +54,7 @@ using StopCheck = std::function<bool()>;
 // Runs one simulation. Every random draw comes from a Philox stream keyed by `seed`, so the result is a pure
 // function of (params, seed) for a given build. Requires valid params (see check_value, check_consistency).
 // When `stop` returns true before step t (0 < t < steps; step 0 is always recorded), the run ends there: status `interrupted`,
-// steps_done = t, the records of steps before t, and end_metrics the state U_t with a NaN loss. A run that is
+// steps_done = t, the records of steps before t, and final_metrics the state U_t with a NaN loss. A run that is
 // not stopped has exactly the result it has without `stop`.
 RunResult simulate(const Params& params, std::uint64_t seed, const StopCheck& stop = {});
 

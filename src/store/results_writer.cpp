@@ -251,7 +251,7 @@ void ResultsWriter::Impl::write(const RunOutcome& outcome) {
   result.finished_at = unix_now();
   result.finals.fill(nan);
   if (outcome.status != RowStatus::failed) {
-    const auto& final_metrics = outcome.result.final_metrics();
+    const auto& final_metrics = outcome.result.final_metrics;
     for (std::size_t m = 0; m < metric_count; ++m) result.finals[m] = final_metrics.*science::metric_fields[m];
   }
   status[row] = outcome.status;

@@ -862,7 +862,7 @@ class Verifier {
       mismatch(layout::runs_path,
                fmt::format("{}: steps_done {} stored, {} recomputed", where, result.steps_done, recomputed.steps_done));
     }
-    const auto& final_metrics = recomputed.final_metrics();
+    const auto& final_metrics = recomputed.final_metrics;
     for (std::size_t m = 0; m < metric_count; ++m) {
       const double expected = final_metrics.*science::metric_fields[m];
       if (!same_value(result.finals[m], expected)) {
