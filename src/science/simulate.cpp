@@ -4,6 +4,7 @@
 
 #include "science/model.hpp"
 #include "science/random.hpp"
+#include "science/records.hpp"
 #include "science/samplers.hpp"
 
 namespace hetsweep::science {
@@ -17,7 +18,6 @@ RunResult simulate(const Params& params, std::uint64_t seed, const StopCheck& st
 
   RunResult result;
   result.records.reserve(static_cast<std::size_t>(record_count(params)));
-  const auto is_record_step = [&](std::int64_t t) { return t % params.record_every == 0 || t == params.steps; };
   for (std::int64_t t = 0;; ++t) {
     if (stop && t > 0 && t < params.steps && stop()) {
       result.status = RunStatus::interrupted;
@@ -27,7 +27,7 @@ RunResult simulate(const Params& params, std::uint64_t seed, const StopCheck& st
     }
     // The loss recorded at step t is the loss of step t's batch at U_t, the one the update descends.
     const double loss = step_gradient->evaluate(u, t, gradient);
-    if (is_record_step(t)) result.records.push_back({t, model.metrics(u, loss)});
+    if (is_record_step(params, t)) result.records.push_back({t, model.metrics(u, loss)});
     if (t == params.steps) {
       result.steps_done = t;
       result.final_metrics = result.records.back().metrics;
@@ -38,7 +38,7 @@ RunResult simulate(const Params& params, std::uint64_t seed, const StopCheck& st
       result.status = RunStatus::diverged;
       result.steps_done = t + 1;
       result.final_metrics = model.metrics(u, step_gradient->evaluate(u, t + 1, gradient));
-      if (is_record_step(t + 1)) result.records.push_back({t + 1, result.final_metrics});
+      if (is_record_step(params, t + 1)) result.records.push_back({t + 1, result.final_metrics});
       return result;
     }
   }

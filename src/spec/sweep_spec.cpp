@@ -42,7 +42,7 @@ constexpr std::array<std::string_view, 12> memory_inputs{
     "dim",       "width",  "environments", "batch_size",     "sensing",      "sampler",
     "algorithm", "steps",  "record_every", "invariant_rank", "spurious_rank", "basis"};
 // The parameters the number of records of a run depends on.
-constexpr std::array<std::string_view, 2> record_inputs{"steps", "record_every"};
+constexpr const auto& record_inputs = science::record_step_inputs;
 
 std::string describe_location(const std::string& file, int line, int column, const std::string& key,
                               const std::string& reason) {
