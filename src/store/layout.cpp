@@ -7,6 +7,8 @@
 #include <cstring>
 #include <limits>
 
+#include "spec/grid.hpp"
+
 namespace hetsweep::store::layout {
 namespace {
 
@@ -227,9 +229,9 @@ std::optional<std::vector<std::int64_t>> CubeIndex::coords(const science::Params
 }
 
 std::int64_t CubeIndex::cell(std::span<const std::int64_t> coords, std::int64_t replicate) const {
-  std::int64_t cell = 0;
-  for (std::size_t a = 0; a < coords.size(); ++a) cell = cell * shape_[a] + coords[a];
-  return cell * shape_.back() + replicate;
+  std::vector<std::int64_t> point(coords.begin(), coords.end());
+  point.push_back(replicate);
+  return spec::row_major_index(point, shape_);
 }
 
 }  // namespace hetsweep::store::layout

@@ -305,13 +305,7 @@ void ResultsWriter::Impl::flush() {
     std::vector<hsize_t> cells;
     cells.reserve(count * shape.size());
     for (auto i : order) {
-      std::int64_t rest = buffered[i].cell;
-      const std::size_t at = cells.size();
-      cells.resize(at + shape.size());
-      for (std::size_t d = shape.size(); d-- > 0;) {
-        cells[at + d] = static_cast<hsize_t>(rest % shape[d]);
-        rest /= shape[d];
-      }
+      for (const auto coord : spec::row_major_coords(buffered[i].cell, shape)) cells.push_back(static_cast<hsize_t>(coord));
     }
     // The cube shows the finals of done runs only; a diverged run's stay in /runs.
     auto cells_selected = cube[0].space();
