@@ -24,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))  # the package, when not installed
 from hetsweep import METRICS, PARAMETERS, STATUS_CODES, open_runs, open_trajectories  # noqa: E402
+from hetsweep import theory  # noqa: E402
 from hetsweep.theory import lower_threshold, upper_threshold  # noqa: E402
 
 matplotlib.use("Agg")
@@ -258,7 +259,9 @@ def trajectory_figure(figure, metrics, heterogeneities, algorithms, title, out, 
 
 
 def closed_form_applies(figure):
-    return figure.values("environments") == [2] and figure.values("schedule") == ["cyclic"]
+    """Whether every row shown is of the model python/hetsweep/theory.py describes."""
+    environments, schedules = figure.values("environments"), figure.values("schedule")
+    return len(environments) == 1 and len(schedules) == 1 and theory.closed_form_applies(environments[0], schedules[0])
 
 
 def final_vs_heterogeneity(figure, metrics, out):
