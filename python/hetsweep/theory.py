@@ -6,6 +6,12 @@ that factor lies in (-1, 1), i.e. for lower_threshold < M < upper_threshold."""
 import numpy as np
 
 
+def closed_form_applies(environments, schedule):
+    """Whether runs with these parameters are of the model the closed form describes: K = 2 environments
+    visited in turn (the cyclic schedule)."""
+    return environments == 2 and schedule == "cyclic"
+
+
 def pair_factor(step_size, spurious_mean, heterogeneity):
     """(1 + 2 eta mu)^2 - 4 eta^2 M^2: the spurious coordinate's growth near zero over one pair of steps."""
     eta, mu, m = (np.asarray(v, dtype=float) for v in (step_size, spurious_mean, heterogeneity))

@@ -12,6 +12,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/results_opening.hpp"
 #include "spec/grid.hpp"
+#include "spec/resume_policy.hpp"
 
 namespace hetsweep::cli {
 namespace {

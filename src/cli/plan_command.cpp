@@ -172,8 +172,12 @@ std::string value_list(const spec::Axis& axis) {
   return fmt::format("{}", fmt::join(text, ", "));
 }
 
-int run_plan(const std::string& path) {
+int run_plan(const std::string& path, bool name_only) {
   const auto spec = load_spec_or_usage_error(path);
+  if (name_only) {
+    fmt::print("{}\n", spec.name);
+    return exit_success;
+  }
   const spec::Grid grid(spec);
   fmt::print("sweep {} (seed {})\n", spec.name, spec.seed);
   fmt::print("axes:\n");
@@ -223,7 +227,11 @@ std::function<int()> add_plan_command(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto* command = app.add_subcommand("plan", "Validate a sweep spec and print its grid, size and estimated cost");
   command->add_option("spec", *path, "the sweep spec (YAML)")->required();
-  return [path] { return run_plan(*path); };
+  auto name_only = std::make_shared<bool>(false);
+  command->add_flag("--name", *name_only,
+                    "print only the sweep's name (its `name:`, else the spec's file name without the extension), "
+                    "once the spec is valid");
+  return [path, name_only] { return run_plan(*path, *name_only); };
 }
 
 }  // namespace hetsweep::cli

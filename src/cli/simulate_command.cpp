@@ -80,7 +80,7 @@ int run_simulate(const SimulateOptions& options) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   if (options.json) {
-    const auto& m = result.final_metrics();
+    const auto& m = result.final_metrics;
     fmt::print("{{\"status\": \"{}\", \"steps_done\": {}", status_name(result.status), result.steps_done);
     for (std::size_t i = 0; i < science::metric_names.size(); ++i) {
       fmt::print(", \"{}\": {}", science::metric_names[i], json_number(m.*science::metric_fields[i]));

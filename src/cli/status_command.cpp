@@ -14,13 +14,14 @@
 #include "cli/shard.hpp"
 #include "cli/sweep_rate.hpp"
 #include "spec/grid.hpp"
+#include "store/layout.hpp"
 
 namespace hetsweep::cli {
 namespace {
 
-constexpr std::array<std::string_view, 4> status_names{"pending", "done", "diverged", "failed"};
+using store::layout::status_names;
 
-using Counts = std::array<std::int64_t, 4>;
+using Counts = std::array<std::int64_t, status_names.size()>;
 using Json = nlohmann::ordered_json;
 
 struct StatusOptions {

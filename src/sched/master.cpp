@@ -139,10 +139,10 @@ class Dispatcher {
     send_stop(world_);
   }
 
-  // On a first stop signal, interrupt the runs in progress and flush what was received at once: when a worker
-  // dies, Open MPI signals the others and kills them a second later, and what the master holds would be lost.
-  // A SIGTERM or SIGINT from mpirun is followed by SIGKILL a second later: close the sink now, while the
-  // workers still hold runs.
+  // On a first stop signal, interrupt the runs in progress. A SIGTERM or SIGINT from mpirun (sent to every rank
+  // too when one dies) is followed by SIGKILL a second later: close the sink now, while the workers still hold
+  // runs. After a SIGUSR1 the master waits for the workers' last batches: flush what was received once, at the
+  // signal, then as usual.
   void act_on_stop_or_flush() {
     if (stop_requested()) interrupt_workers();
     if (sink_closed_) return;
@@ -256,7 +256,7 @@ class Dispatcher {
   };
   std::list<Sending> sends_;  // a list: a request refers to its batch's buffer, which must not move
   std::vector<mpi::request> interrupts_;
-  bool flushed_on_stop_ = false;
+  bool flushed_on_stop_ = false;  // the one flush at a SIGUSR1 is done
   bool sink_closed_ = false;
   std::size_t next_ = 0;
   int in_flight_ = 0;

@@ -19,8 +19,7 @@ struct RunResult {
   RunStatus status = RunStatus::done;
   std::int64_t steps_done = 0;  // the step the run ended at: `steps`, where it diverged, or where it was stopped
   std::vector<Record> records;  // at the record_steps() the run reached; never empty (step 0 is always reached)
-  Metrics end_metrics;          // at steps_done: the last record's for a finished run, the divergence state otherwise
-  [[nodiscard]] const Metrics& final_metrics() const { return end_metrics; }
+  Metrics final_metrics;        // at steps_done: the last record's for a finished run, the divergence state otherwise
   friend bool operator==(const RunResult&, const RunResult&) = default;
 };
 

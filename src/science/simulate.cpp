@@ -18,28 +18,27 @@ RunResult simulate(const Params& params, std::uint64_t seed, const StopCheck& st
 
   RunResult result;
   result.records.reserve(static_cast<std::size_t>(record_count(params)));
-  const auto is_record_step = [&](std::int64_t t) { return t % params.record_every == 0 || t == params.steps; };
   for (std::int64_t t = 0;; ++t) {
     if (stop && t > 0 && t < params.steps && stop()) {
       result.status = RunStatus::interrupted;
       result.steps_done = t;
-      result.end_metrics = model.metrics(u, std::numeric_limits<double>::quiet_NaN());
+      result.final_metrics = model.metrics(u, std::numeric_limits<double>::quiet_NaN());
       return result;
     }
     // The loss recorded at step t is the loss of step t's batch at U_t, the one the update descends.
     const double loss = step_gradient->evaluate(u, t, gradient);
-    if (is_record_step(t)) result.records.push_back({t, model.metrics(u, loss)});
+    if (is_record_step(params, t)) result.records.push_back({t, model.metrics(u, loss)});
     if (t == params.steps) {
       result.steps_done = t;
-      result.end_metrics = result.records.back().metrics;
+      result.final_metrics = result.records.back().metrics;
       return result;
     }
     u.noalias() -= params.step_size * gradient;
     if (!u.allFinite() || u.norm() > params.divergence_threshold) {
       result.status = RunStatus::diverged;
       result.steps_done = t + 1;
-      result.end_metrics = model.metrics(u, step_gradient->evaluate(u, t + 1, gradient));
-      if (is_record_step(t + 1)) result.records.push_back({t + 1, result.end_metrics});
+      result.final_metrics = model.metrics(u, step_gradient->evaluate(u, t + 1, gradient));
+      if (is_record_step(params, t + 1)) result.records.push_back({t + 1, result.final_metrics});
       return result;
     }
   }

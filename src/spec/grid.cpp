@@ -17,20 +17,32 @@ std::vector<std::int64_t> Grid::shape() const {
 
 RunPoint Grid::point(std::int64_t index) const {
   RunPoint p;
-  p.replicate = index % spec_->replicates;
-  std::int64_t rest = index / spec_->replicates;
-  p.coords.resize(spec_->axes.size());
+  p.coords = row_major_coords(index, shape());
+  p.replicate = p.coords.back();
+  p.coords.pop_back();
   p.params = spec_->base;
-  for (std::size_t a = spec_->axes.size(); a-- > 0;) {
+  for (std::size_t a = 0; a < spec_->axes.size(); ++a) {
     const auto& axis = spec_->axes[a];
-    const auto n = static_cast<std::int64_t>(axis.values.size());
-    p.coords[a] = rest % n;
-    rest /= n;
     science::find_parameter(axis.name)->set(p.params, axis.values[static_cast<std::size_t>(p.coords[a])]);
   }
   p.key = run_key(p.params, p.replicate);
   p.seed = run_seed(spec_->seed, p.key);
   return p;
+}
+
+std::int64_t row_major_index(std::span<const std::int64_t> coords, std::span<const std::int64_t> shape) {
+  std::int64_t index = 0;
+  for (std::size_t d = 0; d < shape.size(); ++d) index = index * shape[d] + coords[d];
+  return index;
+}
+
+std::vector<std::int64_t> row_major_coords(std::int64_t index, std::span<const std::int64_t> shape) {
+  std::vector<std::int64_t> coords(shape.size());
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    coords[d] = index % shape[d];
+    index /= shape[d];
+  }
+  return coords;
 }
 
 std::uint64_t run_key(const science::Params& params, std::int64_t replicate) {

@@ -36,6 +36,12 @@ class Grid {
   std::int64_t size_;
 };
 
+// The order of a sweep's runs and of its cube's cells: row-major over `shape` (the axes in file order, then the
+// replicate), the last dimension fastest. The flat index of `coords` (one per dimension, each in range)...
+std::int64_t row_major_index(std::span<const std::int64_t> coords, std::span<const std::int64_t> shape);
+// ... and back: the coordinates of flat `index` (0 <= index < the product of `shape`).
+std::vector<std::int64_t> row_major_coords(std::int64_t index, std::span<const std::int64_t> shape);
+
 // The canonical key of a run: a hash of every parameter's value and the replicate, independent of the grid
 // it came from, so the same run has the same key in any spec.
 std::uint64_t run_key(const science::Params& params, std::int64_t replicate);

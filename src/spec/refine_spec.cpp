@@ -1,4 +1,5 @@
 #include "spec/refine_spec.hpp"
+#include "spec/suggestions.hpp"
 
 #include <algorithm>
 #include <array>
@@ -52,7 +53,7 @@ class BlockReader {
       const std::string name = key.Scalar();
       const std::string full = "refine." + name;
       if (std::find(refine_keys.begin(), refine_keys.end(), name) == refine_keys.end()) {
-        fail(key.Mark(), full, fmt::format("unknown key '{}'{} (refine has {})", name, did_you_mean(name, refine_keys),
+        fail(key.Mark(), full, fmt::format("unknown key '{}'{} (refine has {})", name, suggestion(name, refine_keys),
                                            fmt::join(refine_keys, ", ")));
       }
       const YAML::Node value = it->second;
@@ -125,7 +126,7 @@ std::string read_axis(const BlockReader& reader, const Field& at, const SweepSpe
     for (const auto& a : spec.axes) names.push_back(a.name);
     const bool parameter = science::find_parameter(name) != nullptr;
     reader.fail(at, fmt::format("{} is not a grid axis{} (the grid's axes: {})", name,
-                                parameter ? "" : did_you_mean(name, names), axis_names(spec)));
+                                parameter ? "" : suggestion(name, names), axis_names(spec)));
   }
   if (!is_numeric(*axis)) reader.fail(at, fmt::format("{} is a choice; refine bisects a numeric axis", name));
   if (axis->values.size() < 2) {
@@ -137,7 +138,7 @@ std::string read_axis(const BlockReader& reader, const Field& at, const SweepSpe
 std::string read_metric(const BlockReader& reader, const Field& at) {
   const auto name = reader.name(at, "a metric name");
   if (std::find(science::metric_names.begin(), science::metric_names.end(), name) == science::metric_names.end()) {
-    reader.fail(at, fmt::format("unknown metric '{}'{} (one of {})", name, did_you_mean(name, science::metric_names),
+    reader.fail(at, fmt::format("unknown metric '{}'{} (one of {})", name, suggestion(name, science::metric_names),
                                 fmt::join(science::metric_names, ", ")));
   }
   return name;
@@ -149,7 +150,7 @@ Refine::Diverged read_diverged(const BlockReader& reader, const Field& at) {
     if (diverged_names[i] == name) return static_cast<Refine::Diverged>(i);
   }
   reader.fail(at, fmt::format("unknown choice '{}'{} (one of above, below, skip)", name,
-                              did_you_mean(name, diverged_names)));
+                              suggestion(name, diverged_names)));
 }
 
 std::string display(double x) { return fmt::format("{}", x); }

@@ -30,7 +30,4 @@ std::optional<std::string> refine_conflict(const SweepSpec& stored, const SweepS
 std::string describe(const Refine& refine);
 std::string_view to_string(Refine::Diverged diverged);
 
-// "; did you mean 'x'?" when one of `known` is close to `word`, else "" (the spec parser's suggestion).
-std::string did_you_mean(std::string_view word, std::span<const std::string_view> known);
-
 }  // namespace hetsweep::spec

@@ -3,12 +3,13 @@
 #include "science/footprint.hpp"
 #include "science/records.hpp"
 #include "spec/refine_spec.hpp"
+#include "spec/suggestions.hpp"
+#include "spec/yaml_scalars.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -17,14 +18,12 @@
 #include <map>
 #include <sstream>
 #include <memory>
-#include <set>
 #include <utility>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <xxhash.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -44,7 +43,7 @@ constexpr std::array<std::string_view, 12> memory_inputs{
     "dim",       "width",  "environments", "batch_size",     "sensing",      "sampler",
     "algorithm", "steps",  "record_every", "invariant_rank", "spurious_rank", "basis"};
 // The parameters the number of records of a run depends on.
-constexpr std::array<std::string_view, 2> record_inputs{"steps", "record_every"};
+constexpr const auto& record_inputs = science::record_step_inputs;
 
 std::string describe_location(const std::string& file, int line, int column, const std::string& key,
                               const std::string& reason) {
@@ -52,147 +51,10 @@ std::string describe_location(const std::string& file, int line, int column, con
   return key.empty() ? fmt::format("{}: {}", where, reason) : fmt::format("{}: {}: {}", where, key, reason);
 }
 
-// Edit distance, for suggesting the name a typo was meant to be.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-      diagonal = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
-    }
-  }
-  return row[b.size()];
-}
-
-// "; did you mean 'x'?" when one of `known` is within a third of the word's length of `word`, else "".
-template <class Names>
-std::string suggestion(std::string_view word, const Names& known) {
-  const std::size_t tolerance = std::max<std::size_t>(1, word.size() / 3);
-  std::string_view best;
-  std::size_t best_distance = tolerance + 1;
-  for (std::string_view name : known) {
-    const auto d = edit_distance(word, name);
-    if (d < best_distance) {
-      best = name;
-      best_distance = d;
-    }
-  }
-  return best.empty() ? std::string() : fmt::format("; did you mean '{}'?", best);
-}
-
 std::vector<std::string_view> parameter_names() {
   std::vector<std::string_view> names;
   for (const auto& p : science::parameters()) names.push_back(p.name);
   return names;
-}
-
-// A value as people write it: reals in their shortest exact form (0.1, not 0.10000000000000001).
-std::string display(const science::ParamValue& value) {
-  if (const auto* d = std::get_if<double>(&value)) return fmt::format("{}", *d);
-  return science::format_value(value);
-}
-
-// A scalar read with the YAML 1.2 core schema; yaml-cpp resolves nulls only and leaves the rest to us.
-struct Scalar {
-  enum class Type : std::uint8_t { null, boolean, integer, real, string };
-  Scalar(Type type, std::string text) : type(type), text(std::move(text)) {}
-  Type type;
-  std::string text;
-  double number = 0;                       // integer and real: the value
-  bool representable = true;               // integer and real: false when outside a double's range
-  std::optional<std::uint64_t> magnitude;  // integer: |value| when it fits 64 bits
-  bool negative = false;                   // integer: the sign
-};
-
-bool all_digits(std::string_view s, int base) {
-  if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(), [base](char c) {
-    if (base == 16) return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-    return c >= '0' && c < static_cast<char>('0' + base);
-  });
-}
-
-// The core schema's float syntax without the sign: ( \.[0-9]+ | [0-9]+(\.[0-9]*)? ) ([eE][-+]?[0-9]+)?
-bool is_float_syntax(std::string_view s) {
-  std::size_t i = 0;
-  const auto digits = [&] {
-    const std::size_t from = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    return i - from;
-  };
-  std::size_t mantissa = digits();
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    mantissa += digits();
-  }
-  if (mantissa == 0) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (digits() == 0) return false;
-  }
-  return i == s.size();
-}
-
-Scalar integer_scalar(const std::string& text, std::string_view digits, int base, bool negative) {
-  Scalar s{Scalar::Type::integer, text};
-  s.negative = negative;
-  std::uint64_t magnitude = 0;
-  if (std::from_chars(digits.data(), digits.data() + digits.size(), magnitude, base).ec == std::errc()) {
-    s.magnitude = magnitude;
-    s.number = static_cast<double>(magnitude);
-  } else if (base != 10 || std::from_chars(digits.data(), digits.data() + digits.size(), s.number).ec != std::errc()) {
-    s.representable = false;
-  }
-  if (negative) s.number = -s.number;
-  return s;
-}
-
-Scalar resolve_plain(const std::string& text) {
-  using Type = Scalar::Type;
-  constexpr std::array<std::string_view, 6> booleans{"true", "True", "TRUE", "false", "False", "FALSE"};
-  if (std::find(booleans.begin(), booleans.end(), text) != booleans.end()) return {Type::boolean, text};
-  const std::string_view s = text;
-  if (s.size() > 2 && s.starts_with("0x") && all_digits(s.substr(2), 16)) return integer_scalar(text, s.substr(2), 16, false);
-  if (s.size() > 2 && s.starts_with("0o") && all_digits(s.substr(2), 8)) return integer_scalar(text, s.substr(2), 8, false);
-  const bool negative = s.starts_with('-');
-  const auto body = (negative || s.starts_with('+')) ? s.substr(1) : s;
-  if (all_digits(body, 10)) return integer_scalar(text, body, 10, negative);
-  Scalar real{Type::real, text};
-  if (body == ".inf" || body == ".Inf" || body == ".INF") {
-    real.number = negative ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
-  } else if (s == ".nan" || s == ".NaN" || s == ".NAN") {
-    real.number = std::numeric_limits<double>::quiet_NaN();
-  } else if (is_float_syntax(body)) {
-    real.representable = std::from_chars(body.data(), body.data() + body.size(), real.number).ec == std::errc();
-    if (negative) real.number = -real.number;
-  } else {
-    return {Type::string, text};
-  }
-  return real;
-}
-
-// User text quoted in a message: its first line, at most 40 characters.
-std::string excerpt(std::string_view text) {
-  constexpr std::size_t limit = 40;
-  const auto line = text.substr(0, text.find('\n'));
-  return line.size() <= limit && line.size() == text.size() ? std::string(text)
-                                                            : fmt::format("{}...", line.substr(0, limit));
-}
-
-std::string describe(const Scalar& s) {
-  switch (s.type) {
-    case Scalar::Type::null: return "null";
-    case Scalar::Type::boolean: return fmt::format("the boolean {}", s.text);
-    case Scalar::Type::integer: return fmt::format("the integer {}", s.text);
-    case Scalar::Type::real: return fmt::format("the number {}", s.text);
-    case Scalar::Type::string: return fmt::format("the string \"{}\"", excerpt(s.text));
-  }
-  return s.text;
 }
 
 // A node with where to report it: its own mark, or its key's for an empty value, whose mark yaml-cpp puts at
@@ -739,10 +601,6 @@ SpecError::SpecError(std::string file, int line, int column, std::string key, st
       key_(std::move(key)),
       reason_(std::move(message)) {}
 
-std::string did_you_mean(std::string_view word, std::span<const std::string_view> known) {
-  return suggestion(word, known);
-}
-
 SweepSpec parse_spec(std::string_view text, const std::string& file) { return Parser(text, file).parse(); }
 
 science::ParamValue parse_parameter_text(const science::ParamSpec& param, const std::string& text,
@@ -801,74 +659,6 @@ SweepSpec load_spec(const std::filesystem::path& path) {
   if (used > static_cast<std::size_t>(max_spec_bytes)) throw too_large("larger than that");
   text.resize(used);
   return parse_spec(text, file);
-}
-
-std::string fingerprint(const SweepSpec& spec) {
-  // Length-prefixed fields, so that no two different specs concatenate to the same text.
-  std::string canonical;
-  const auto field = [&](std::string_view label, std::string_view value) {
-    canonical += fmt::format("{}:{}:{};", label, value.size(), value);
-  };
-  const auto swept = [&](std::string_view name) {
-    return std::any_of(spec.axes.begin(), spec.axes.end(), [&](const Axis& a) { return a.name == name; });
-  };
-  field("name", spec.name);
-  field("seed", std::to_string(spec.seed));
-  for (const auto& param : science::parameters()) {
-    if (!swept(param.name)) field(param.name, science::format_value(param.get(spec.base)));
-  }
-  std::vector<std::string> axis_names;
-  for (const auto& axis : spec.axes) axis_names.push_back(axis.name);
-  std::sort(axis_names.begin(), axis_names.end());
-  for (const auto& name : axis_names) field("axis", name);
-  return fmt::format("{:016x}", XXH3_64bits(canonical.data(), canonical.size()));
-}
-
-std::optional<std::string> resume_conflict(const SweepSpec& stored, const SweepSpec& now) {
-  if (stored.name != now.name) return fmt::format("name differs: the file has {}, the spec has {}", stored.name, now.name);
-  if (stored.seed != now.seed) return fmt::format("seed differs: the file has {}, the spec has {}", stored.seed, now.seed);
-  const auto axis_names = [](const SweepSpec& spec) {
-    std::vector<std::string> names;
-    for (const auto& axis : spec.axes) names.push_back(axis.name);
-    return names;
-  };
-  auto stored_names = axis_names(stored);
-  auto now_names = axis_names(now);
-  if (!std::is_permutation(stored_names.begin(), stored_names.end(), now_names.begin(), now_names.end())) {
-    return fmt::format("the file sweeps [{}] but the spec sweeps [{}]", fmt::join(stored_names, ", "),
-                       fmt::join(now_names, ", "));
-  }
-  for (const auto& param : science::parameters()) {
-    if (std::find(stored_names.begin(), stored_names.end(), param.name) != stored_names.end()) continue;
-    const auto before = param.get(stored.base);
-    const auto after = param.get(now.base);
-    if (before != after) {
-      return fmt::format("fixed {} differs: the file has {}, the spec has {}", param.name, display(before),
-                         display(after));
-    }
-  }
-  for (const auto& axis : stored.axes) {
-    const auto& values = std::find_if(now.axes.begin(), now.axes.end(), [&](const Axis& a) {
-                           return a.name == axis.name;
-                         })->values;
-    const std::set<science::ParamValue> present(values.begin(), values.end());
-    // The first few missing values, so the message stays one readable line.
-    constexpr std::size_t shown = 10;
-    std::vector<std::string> missing;
-    std::size_t missing_count = 0;
-    for (const auto& value : axis.values) {
-      if (present.contains(value)) continue;
-      if (++missing_count <= shown) missing.push_back(display(value));
-    }
-    if (missing_count > shown) missing.back() += fmt::format(" and {} more", missing_count - shown);
-    if (missing_count > 0) {
-      return fmt::format("axis {} lacks {} which the file holds", axis.name, fmt::join(missing, ", "));
-    }
-  }
-  if (now.replicates < stored.replicates) {
-    return fmt::format("replicates {} is fewer than the file's {}", now.replicates, stored.replicates);
-  }
-  return refine_conflict(stored, now);
 }
 
 }  // namespace hetsweep::spec

@@ -3,7 +3,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -83,13 +82,5 @@ SweepSpec load_spec(const std::filesystem::path& path);
 science::ParamValue parse_parameter_text(const science::ParamSpec& param, const std::string& text,
                                          const std::string& source);
 std::uint64_t parse_seed_text(const std::string& text, const std::string& source);
-
-// Hex digest of what must stay equal for a results file to be resumed with another spec: name, seed, the
-// fixed parameters and the axis names (not the axis values or replicate count, which may grow).
-std::string fingerprint(const SweepSpec& spec);
-
-// Why `now` cannot resume a file made with `stored`, or nullopt when it can: the same fingerprint, and every
-// axis's values and the replicate count a superset of the stored ones.
-std::optional<std::string> resume_conflict(const SweepSpec& stored, const SweepSpec& now);
 
 }  // namespace hetsweep::spec

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "spec/grid.hpp"
+#include "spec/resume_policy.hpp"
 #include "store/results_file_parts.hpp"
 
 namespace hetsweep::store::parts {

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "science/records.hpp"
+#include "spec/grid.hpp"
 
 namespace hetsweep::store::layout {
 namespace {
@@ -248,9 +249,9 @@ std::optional<std::vector<std::int64_t>> CubeIndex::coords(const science::Params
 }
 
 std::int64_t CubeIndex::cell(std::span<const std::int64_t> coords, std::int64_t replicate) const {
-  std::int64_t cell = 0;
-  for (std::size_t a = 0; a < coords.size(); ++a) cell = cell * shape_[a] + coords[a];
-  return cell * shape_.back() + replicate;
+  std::vector<std::int64_t> point(coords.begin(), coords.end());
+  point.push_back(replicate);
+  return spec::row_major_index(point, shape_);
 }
 
 }  // namespace hetsweep::store::layout

@@ -127,7 +127,7 @@ std::vector<ResultsReader::FinishedRun> ResultsReader::finished_runs() const {
     auto& r = run.outcome.result;
     r.status = status == science::RowStatus::diverged ? science::RunStatus::diverged : science::RunStatus::done;
     r.steps_done = result.steps_done;
-    for (std::size_t m = 0; m < metric_count; ++m) r.end_metrics.*science::metric_fields[m] = result.finals[m];
+    for (std::size_t m = 0; m < metric_count; ++m) r.final_metrics.*science::metric_fields[m] = result.finals[m];
     if (status != science::RowStatus::failed) {
       for (std::size_t m = 0; m < metric_count; ++m) {
         values[m].resize(columns);

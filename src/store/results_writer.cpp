@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "spec/grid.hpp"
+#include "spec/resume_policy.hpp"
 #include "store/results_file_parts.hpp"
 #include "store/row_check.hpp"
 
@@ -378,7 +379,7 @@ void ResultsWriter::Impl::write(const science::RunOutcome& outcome) {
   result.finished_at = unix_now();
   result.finals.fill(nan);
   if (outcome.status != science::RowStatus::failed) {
-    const auto& final_metrics = outcome.result.final_metrics();
+    const auto& final_metrics = outcome.result.final_metrics;
     for (std::size_t m = 0; m < metric_count; ++m) result.finals[m] = final_metrics.*science::metric_fields[m];
   }
   status[row] = outcome.status;
@@ -438,13 +439,7 @@ void ResultsWriter::Impl::flush() {
     std::vector<hsize_t> cells;
     cells.reserve(grid_count * shape.size());
     for (auto i : on_grid) {
-      std::int64_t rest = buffered[i].cell;
-      const std::size_t at = cells.size();
-      cells.resize(at + shape.size());
-      for (std::size_t d = shape.size(); d-- > 0;) {
-        cells[at + d] = static_cast<hsize_t>(rest % shape[d]);
-        rest /= shape[d];
-      }
+      for (const auto coord : spec::row_major_coords(buffered[i].cell, shape)) cells.push_back(static_cast<hsize_t>(coord));
     }
     if (grid_count > 0) {
       // The cube shows the finals of done runs only; a diverged run's stay in /runs.

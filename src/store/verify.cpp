@@ -675,11 +675,14 @@ class Verifier {
       if (wrong++ == 0) first = std::move(what);
     };
     const bool has_values = info.status == done || info.status == diverged;
+    science::Params record_rule;
+    record_rule.steps = info.steps;
+    record_rule.record_every = info.record_every;
     for (std::size_t c = 0; c < steps_.size(); ++c) {
       const auto step = steps_[c];
       const double v = values[c];
       const bool recorded = has_values && step <= info.steps_done && step <= info.steps &&
-                            (step % info.record_every == 0 || step == info.steps);
+                            science::is_record_step(record_rule, step);
       if (!recorded) {
         if (std::isnan(v)) continue;
         std::string why = !has_values ? fmt::format("the run is {}", status_name(info.status))
@@ -867,7 +870,7 @@ class Verifier {
       mismatch(layout::runs_path,
                fmt::format("{}: steps_done {} stored, {} recomputed", where, result.steps_done, recomputed.steps_done));
     }
-    const auto& final_metrics = recomputed.final_metrics();
+    const auto& final_metrics = recomputed.final_metrics;
     for (std::size_t m = 0; m < metric_count; ++m) {
       const double expected = final_metrics.*science::metric_fields[m];
       if (!same_value(result.finals[m], expected)) {

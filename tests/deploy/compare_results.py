@@ -11,18 +11,32 @@
       Print the number of /runs rows that are done or diverged (0 while the file cannot be read yet).
 
 /runs may be a compound dataset or a group of one dataset per column; either way its `status` column holds
-the RowStatus values of src/store/results_file.hpp (pending 0, done 1, diverged 2, failed 3): int8 in format
+the RowStatus values (python/hetsweep/layout.py: STATUS_CODES): int8 in format
 hetsweep-2, an HDF5 enum in hetsweep-1. Variable-length strings (the per-run coordinates of /trajectories)
 compare by value.
 """
 
 import argparse
+import importlib.util
 import sys
+from pathlib import Path
 
 import h5py
 import numpy as np
 
-PENDING, DONE, DIVERGED, FAILED = 0, 1, 2, 3
+
+def _layout():
+    """python/hetsweep/layout.py, the one statement of the layout, loaded alone: the package's readers import
+    xarray and pandas, too slow for a check polled in loops."""
+    path = Path(__file__).resolve().parents[2] / "python" / "hetsweep" / "layout.py"
+    spec = importlib.util.spec_from_file_location("hetsweep_layout", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+STATUS_CODES = _layout().STATUS_CODES
+DONE, DIVERGED = STATUS_CODES["done"], STATUS_CODES["diverged"]
 TIMING = ("wall_seconds", "finished_at")
 
 
@@ -85,8 +99,7 @@ def statuses(path):
 
 def complete(path):
     status = statuses(path)
-    counts = {name: int((status == value).sum()) for name, value in
-              (("pending", PENDING), ("done", DONE), ("diverged", DIVERGED), ("failed", FAILED))}
+    counts = {name: int((status == value).sum()) for name, value in STATUS_CODES.items()}
     print(status.size)
     if counts["pending"] or counts["failed"]:
         print(f"compare_results: {path} is not complete: {counts}", file=sys.stderr)

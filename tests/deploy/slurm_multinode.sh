@@ -18,7 +18,7 @@ reference "$spec" local.h5
 started=$EPOCHREALTIME
 job=$(HETSWEEP=$hetsweep "$repo/slurm/submit" "$spec" "$work/multinode.h5" --chdir="$work" \
   --nodes=3 --ntasks=6 --ntasks-per-node=2) || give_up "slurm/submit failed"
-log=$work/$("$repo/slurm/spec-name" "$spec")-$job.out
+log=$work/$(HETSWEEP=$hetsweep "$repo/slurm/spec-name" "$spec")-$job.out
 if wait_for_job "$job" && job_succeeded "$job"; then
   pass "job $job, 3 nodes x 2 tasks: sbatch to done in $(since "$started") s"
 else

@@ -23,7 +23,7 @@ runs=$("${results[@]}" complete local.h5)
 
 job=$(HETSWEEP=$hetsweep "$repo/slurm/submit" "$spec" "$work/failure.h5" --chdir="$work" \
   --nodes=3 --ntasks=6 --ntasks-per-node=2) || give_up "slurm/submit failed"
-log=$work/$("$repo/slurm/spec-name" "$spec")-$job.out
+log=$work/$(HETSWEEP=$hetsweep "$repo/slurm/spec-name" "$spec")-$job.out
 started=$EPOCHREALTIME
 some_done_or_left() { (($(finished_runs failure.h5) > 0)) || left_queue "$job"; }
 wait_until some_done_or_left && in_queue "$job" || give_up "job $job: no run finished while it ran: $(job_state "$job")"

@@ -23,7 +23,7 @@ if wait_for_job "$array" && wait_for_job "$merge" && job_succeeded "$array" && j
 else
   fail "array job $array ($(job_state "$array")) or merge job $merge ($(job_state "$merge")) did not succeed"
 fi
-name=$("$repo/slurm/spec-name" "$spec")
+name=$(HETSWEEP=$hetsweep "$repo/slurm/spec-name" "$spec")
 shard_nodes=()
 for task in 0 1 2; do
   mapfile -t nodes < <(rank_nodes "$work/$name-${array}_$task.out")

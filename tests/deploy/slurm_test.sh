@@ -35,7 +35,7 @@ check "hetsweep status local.h5" "$hetsweep" status local.h5
 echo "--- one job, submitted by slurm/submit (named after the spec)"
 started=$SECONDS
 job=$(HETSWEEP=$hetsweep "$repo/slurm/submit" "$spec" "$work/single.h5" --chdir="$work")
-name=$("$repo/slurm/spec-name" "$spec")
+name=$(HETSWEEP=$hetsweep "$repo/slurm/spec-name" "$spec")
 if wait_for_job "$job" && job_succeeded "$job"; then
   pass "job $job: sbatch to done in $((SECONDS - started)) s"
 else

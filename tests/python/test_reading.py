@@ -18,7 +18,7 @@ sys.path.insert(0, str(HERE.parents[1] / "python"))
 sys.path.insert(0, str(HERE))
 import hetsweep  # noqa: E402
 from hetsweep import METRICS, PARAMETERS, STATUS_NAMES  # noqa: E402
-from hetsweep.theory import lower_threshold, pair_factor, upper_threshold  # noqa: E402
+from hetsweep.theory import closed_form_applies, lower_threshold, pair_factor, upper_threshold  # noqa: E402
 from results_files import BASE, write_results_file  # noqa: E402
 
 AXES = {"heterogeneity": [0.0, 8.0], "algorithm": ["pooled", "hetero"], "width": [2, 6]}
@@ -204,6 +204,11 @@ class TheoryTest(unittest.TestCase):
 
     def test_LowerThreshold_IsNaNWhenEveryHeterogeneityContracts(self):
         self.assertTrue(np.isnan(lower_threshold(0.5, -1.0)))  # mu / eta + mu^2 = -1
+
+    def test_ClosedFormApplies_OnlyToTwoEnvironmentsVisitedInTurn(self):
+        self.assertTrue(closed_form_applies(2, "cyclic"))
+        self.assertFalse(closed_form_applies(3, "cyclic"))
+        self.assertFalse(closed_form_applies(2, "random"))
 
 
 if __name__ == "__main__":

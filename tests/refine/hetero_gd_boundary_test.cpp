@@ -79,11 +79,11 @@ TEST(HeteroGdBoundary, RefinementBracketsTheExactFiniteStepBoundaries) {
     const auto expected = recurrence_spurious_signal(run.params, run.params.heterogeneity);
     EXPECT_EQ(result.status == science::RunStatus::diverged, !expected.has_value()) << run.params.heterogeneity;
     if (expected && result.status == science::RunStatus::done) {
-      EXPECT_NEAR(result.final_metrics().spurious_signal, *expected, 1e-9 * (1 + *expected));
+      EXPECT_NEAR(result.final_metrics.spurious_signal, *expected, 1e-9 * (1 + *expected));
     }
     refiner.record(run.params, run.replicate,
                    result.status == science::RunStatus::diverged ? Outcome::diverged : Outcome::done,
-                   result.final_metrics());
+                   result.final_metrics);
   };
   for (std::int64_t i = 0; i < grid.size(); ++i) compute(grid.point(i));
   for (auto ready = refiner.take_ready(); !ready.empty(); ready = refiner.take_ready()) {

@@ -2,10 +2,13 @@
 
 #include <boost/mpi/collectives.hpp>
 #include <boost/mpi/communicator.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <gtest/gtest.h>
 #include <map>
+#include <mpi.h>
+#include <thread>
 
 #include "sched/stop_signals.hpp"
 
@@ -215,10 +218,37 @@ TEST(RunMaster, InterruptsTheRunsInProgressOnSignalAndLeavesThemPending) {
   }
 }
 
+// Whether every rank of `world` reaches this call within `seconds`: a non-blocking barrier polled against a
+// deadline, so that a rank stuck (a worker never released) fails a test instead of hanging it.
+bool all_ranks_arrive_within(const mpi::communicator& world, double seconds) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  MPI_Ibarrier(world, &request);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  int arrived = 0;
+  while (MPI_Test(&request, &arrived, MPI_STATUS_IGNORE) == MPI_SUCCESS && arrived == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return arrived != 0;
+}
+
 TEST(RunMaster, ReleasesWorkersWhenThereIsNoWork) {
   RecordingSink sink;
+  mpi::communicator world;
   const auto report = run_collectively({}, sink);
+  // A worker not released stays in run_worker and never reaches the barrier; the job is then ended, since
+  // the pending barrier would hang it.
+  constexpr double deadline_seconds = 30.0;
+  if (!all_ranks_arrive_within(world, deadline_seconds)) {
+    ADD_FAILURE() << "a worker was not released within " << deadline_seconds << " s";
+    std::fflush(stdout);
+    world.abort(1);
+  }
+  if (world.rank() != 0) return;
   EXPECT_EQ(report.computed, 0);
+  EXPECT_FALSE(report.stopped_early);
+  EXPECT_TRUE(sink.by_row.empty());
+  EXPECT_EQ(sink.closes, 1);
 }
 
 }  // namespace

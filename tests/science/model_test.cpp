@@ -1,5 +1,8 @@
 #include "science/model.hpp"
 
+#include <cmath>
+#include <limits>
+
 #include <gtest/gtest.h>
 
 namespace hetsweep::science {
@@ -80,12 +83,15 @@ TEST(Model, MetricsMeasureTheSubspaceBlocks) {
 TEST(Model, MetricsStayExactWhenTheSquaresUnderflow) {
   const auto p = small_model();
   const Model model(p, RandomStreams(1));
-  for (const double tiny : {1e-100, 1e-150, 1e-200, 1e-300}) {
+  // Down to the smallest normal double, whose square (and every square below 1e-154) underflows to zero.
+  for (const double tiny : {1e-100, 1e-150, 1e-200, 1e-300, std::numeric_limits<double>::min()}) {
     Vector u_diagonal(6);
     u_diagonal << 1, 1, std::sqrt(tiny), std::sqrt(tiny), 0, 0;  // QXQ = diag(tiny, tiny, 0)
     const auto m = model.metrics(Matrix(u_diagonal.asDiagonal()), 0);
     EXPECT_NEAR(m.spurious_signal / (std::sqrt(2.0) * tiny), 1.0, 1e-14) << "at " << tiny;
     EXPECT_DOUBLE_EQ(m.true_signal, std::sqrt(2.0));
+    // X - A* = diag(0, 0, tiny, tiny, 0, 0): A* is the identity on the invariant block.
+    EXPECT_NEAR(m.err_invariant / (std::sqrt(2.0) * tiny), 1.0, 1e-14) << "at " << tiny;
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -51,6 +52,19 @@ TEST(RecordCount, MatchesTheListedSteps) {
       p.record_every = every;
       EXPECT_EQ(record_count(p), record_steps(p).size()) << steps << " " << every;
     }
+  }
+}
+
+TEST(IsRecordStep, HoldsExactlyAtTheListedSteps) {
+  Params p;
+  for (const auto& [steps, every] : {std::pair<std::int64_t, std::int64_t>{25, 10}, {20, 10}, {0, 1}, {7, 1}, {5, 9}}) {
+    p.steps = steps;
+    p.record_every = every;
+    std::vector<std::int64_t> listed;
+    for (std::int64_t t = 0; t <= steps; ++t) {
+      if (is_record_step(p, t)) listed.push_back(t);
+    }
+    EXPECT_EQ(listed, record_steps(p)) << steps << " steps, every " << every;
   }
 }
 

@@ -52,6 +52,22 @@ TEST(Grid, EnumeratesRowMajorWithTheReplicateFastest) {
   EXPECT_EQ(last.params.noise, 1.0);
 }
 
+TEST(RowMajor, NumbersCellsWithTheLastDimensionFastestAndBack) {
+  const std::vector<std::int64_t> shape{2, 3, 4};
+  std::int64_t expected = 0;
+  for (std::int64_t i = 0; i < 2; ++i) {
+    for (std::int64_t j = 0; j < 3; ++j) {
+      for (std::int64_t k = 0; k < 4; ++k, ++expected) {
+        const std::vector<std::int64_t> coords{i, j, k};
+        EXPECT_EQ(row_major_index(coords, shape), expected);
+        EXPECT_EQ(row_major_coords(expected, shape), coords);
+      }
+    }
+  }
+  EXPECT_EQ(row_major_index({}, {}), 0);
+  EXPECT_TRUE(row_major_coords(0, {}).empty());
+}
+
 TEST(Grid, AppliesAxisValuesOverTheFixedBase) {
   const auto spec = spec_of("fixed: {steps: 50, algorithm: pooled}\ngrid:\n  step_size: [0.01, 0.1]\n");
   const auto point = Grid(spec).point(1);

@@ -1,4 +1,5 @@
 #include "spec/refine_spec.hpp"
+#include "spec/resume_policy.hpp"
 
 #include <filesystem>
 #include <string>

@@ -8,6 +8,7 @@
 
 #include "science/params.hpp"
 #include "spec/grid.hpp"
+#include "spec/resume_policy.hpp"
 #include "spec/sweep_spec.hpp"
 
 namespace {

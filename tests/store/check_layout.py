@@ -14,6 +14,7 @@ import argparse
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import h5py
 import h5netcdf
@@ -21,14 +22,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-METRICS = ["true_signal", "spurious_signal", "err_invariant", "err_pooled", "loss"]
-CHOICES = ["sensing", "basis", "algorithm", "schedule", "sampler"]
-PARAMETERS = [
-    ("dim", "i8"), ("invariant_rank", "i8"), ("spurious_rank", "i8"), ("width", "i8"), ("environments", "i8"),
-    ("heterogeneity", "f8"), ("spurious_mean", "f8"), ("noise", "f8"), ("sensing", "S"), ("basis", "S"),
-    ("algorithm", "S"), ("schedule", "S"), ("sampler", "S"), ("step_size", "f8"), ("batch_size", "i8"),
-    ("steps", "i8"), ("init_scale", "f8"), ("record_every", "i8"), ("divergence_threshold", "f8"),
-]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))  # the package, when not installed
+from hetsweep import CHOICE_PARAMETERS as CHOICES  # noqa: E402
+from hetsweep import METRICS, PARAMETER_KINDS, STATUS_CODES, STATUS_NAMES  # noqa: E402
+
+# The numpy type of each /runs column ("S": a char array of the choice names).
+PARAMETERS = [(name, {"int": "i8", "real": "f8", "choice": "S"}[kind]) for name, kind in PARAMETER_KINDS.items()]
 COLUMNS = (
     [("run", "i8"), ("key", "u8")] + PARAMETERS
     + [("replicate", "i8"), ("seed", "u8"), ("status", "i1"), ("steps_done", "i8"), ("wall_seconds", "f8"),
@@ -36,8 +35,8 @@ COLUMNS = (
     + [("final_" + m, "f8") for m in METRICS]
     + [("origin", "i1")]
 )
-PENDING, DONE, DIVERGED, FAILED = 0, 1, 2, 3
-STATUS_MEANINGS = "pending done diverged failed"
+PENDING, DONE, DIVERGED, FAILED = (STATUS_CODES[name] for name in ("pending", "done", "diverged", "failed"))
+STATUS_MEANINGS = " ".join(STATUS_NAMES)
 
 
 def check(condition, message):

@@ -12,7 +12,7 @@
 #include "spec/sweep_spec.hpp"
 #include "store/results_file.hpp"
 
-namespace hetsweep::store::testing {
+namespace hetsweep::store::test_support {
 
 // 2 step sizes x 2 algorithms x 2 replicates = 8 runs, records at steps 0, 10, 20, 30, 40.
 inline const std::string small_spec_text = R"(name: store-test
@@ -51,9 +51,9 @@ inline science::RunOutcome fake_outcome(const science::PendingRun& run, science:
   }
   outcome.result.steps_done = outcome.result.records.back().step + (status == science::RowStatus::diverged ? 1 : 0);
   for (std::size_t m = 0; m < science::metric_fields.size(); ++m) {
-    outcome.result.end_metrics.*science::metric_fields[m] = fake_value(run.row, outcome.result.steps_done, m);
+    outcome.result.final_metrics.*science::metric_fields[m] = fake_value(run.row, outcome.result.steps_done, m);
   }
   return outcome;
 }
 
-}  // namespace hetsweep::store::testing
+}  // namespace hetsweep::store::test_support

@@ -15,7 +15,7 @@
 namespace hetsweep::store {
 namespace {
 
-using testing::ScratchDirectory;
+using test_support::ScratchDirectory;
 
 std::string contents(const std::filesystem::path& path) {
   std::ifstream in(path);

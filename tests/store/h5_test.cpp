@@ -21,7 +21,7 @@
 namespace hetsweep::store::h5 {
 namespace {
 
-using store::testing::ScratchDirectory;
+using store::test_support::ScratchDirectory;
 
 TEST(H5Error, CarriesTheCallTheFileAndHdf5sStackWhenOpeningFails) {
   ScratchDirectory dir;

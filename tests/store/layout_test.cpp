@@ -10,8 +10,8 @@
 namespace hetsweep::store::layout {
 namespace {
 
-using store::testing::parse;
-using store::testing::small_spec_text;
+using store::test_support::parse;
+using store::test_support::small_spec_text;
 
 TEST(RecordStepUnion, IsTheRecordStepsOfAFixedStepCount) {
   EXPECT_EQ(record_step_union(parse(small_spec_text)), (std::vector<std::int64_t>{0, 10, 20, 30, 40}));

@@ -20,7 +20,7 @@ namespace hetsweep::store {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::ScratchDirectory;
+using test_support::ScratchDirectory;
 
 constexpr std::size_t metric_count = science::metric_names.size();
 const fs::path fixture = HETSWEEP1_FIXTURE;

@@ -20,11 +20,11 @@ namespace hetsweep::store {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::fake_outcome;
-using testing::fake_value;
-using testing::parse;
-using testing::ScratchDirectory;
-using testing::small_spec_text;
+using test_support::fake_outcome;
+using test_support::fake_value;
+using test_support::parse;
+using test_support::ScratchDirectory;
+using test_support::small_spec_text;
 
 // The small spec (step_size [0.01, 0.05] x algorithm [hetero, pooled] x 2 replicates) refined along step_size.
 const std::string refine_block = R"(refine:

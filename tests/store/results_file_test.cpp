@@ -16,6 +16,7 @@
 #include <set>
 
 #include "spec/grid.hpp"
+#include "spec/resume_policy.hpp"
 #include "store/h5.hpp"
 #include "store/layout.hpp"
 #include "store_test_support.hpp"
@@ -24,11 +25,11 @@ namespace hetsweep::store {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::fake_outcome;
-using testing::fake_value;
-using testing::parse;
-using testing::ScratchDirectory;
-using testing::small_spec_text;
+using test_support::fake_outcome;
+using test_support::fake_value;
+using test_support::parse;
+using test_support::ScratchDirectory;
+using test_support::small_spec_text;
 
 constexpr std::size_t metric_count = science::metric_names.size();
 

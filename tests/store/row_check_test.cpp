@@ -15,10 +15,10 @@ namespace hetsweep::store {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::fake_outcome;
-using testing::parse;
-using testing::ScratchDirectory;
-using testing::small_spec_text;
+using test_support::fake_outcome;
+using test_support::parse;
+using test_support::ScratchDirectory;
+using test_support::small_spec_text;
 
 std::string file_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

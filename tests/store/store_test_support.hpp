@@ -8,7 +8,7 @@
 
 #include "fake_sweep.hpp"
 
-namespace hetsweep::store::testing {
+namespace hetsweep::store::test_support {
 
 // A fresh directory for one test, removed afterwards.
 class ScratchDirectory {
@@ -30,4 +30,4 @@ class ScratchDirectory {
   std::filesystem::path path_;
 };
 
-}  // namespace hetsweep::store::testing
+}  // namespace hetsweep::store::test_support

@@ -22,8 +22,8 @@ namespace hetsweep::store {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::parse;
-using testing::ScratchDirectory;
+using test_support::parse;
+using test_support::ScratchDirectory;
 
 // 2 step sizes x 2 algorithms x 2 replicates = 8 runs; the large step size diverges.
 const std::string spec_text = R"(name: verify-test

@@ -14,7 +14,7 @@
 namespace {
 
 using namespace hetsweep;
-using store::testing::fake_outcome;
+using store::test_support::fake_outcome;
 
 const std::string refine_block = R"(refine:
   axis: step_size
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   }
   try {
     // The block is set directly (and stored in the spec's text), whether or not this build's parser reads it.
-    auto spec = store::testing::parse(store::testing::small_spec_text);
+    auto spec = store::test_support::parse(store::test_support::small_spec_text);
     spec.refine = spec::Refine{"step_size", "spurious_signal", 0.5, 0.01, spec::Refine::Diverged::above};
     spec.text += refine_block;
     store::ResultsWriter writer(argv[1], spec, store::OpenMode::restart);
