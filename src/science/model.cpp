@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "science/isa.hpp"
+
 namespace hetsweep::science {
 
 void SymmetricPacking::pack(const Matrix& a, Eigen::Ref<Vector> out) const {
@@ -57,6 +59,7 @@ Model::Model(const Params& p, const RandomStreams& streams)
       init_scale_(p.init_scale),
       axis_basis_(p.basis == Basis::axis),
       spurious_values_(science::spurious_values(p)) {
+  fixed_product_blocking();  // before the first product of the run
   basis_ = axis_basis_ ? Matrix::Identity(dim_, dim_) : haar_orthogonal(dim_, streams);
   const auto invariant = basis_.leftCols(invariant_rank_);
   const auto spurious = basis_.middleCols(invariant_rank_, spurious_rank_);
