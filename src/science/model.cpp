@@ -16,6 +16,14 @@ void SymmetricPacking::pack(const Matrix& a, Eigen::Ref<Vector> out) const {
   }
 }
 
+void SymmetricPacking::pack_difference(const Matrix& a, const Matrix& b, Eigen::Ref<Vector> out) const {
+  Eigen::Index n = 0;
+  for (Eigen::Index j = 0; j < dim_; ++j) out[n++] = a(j, j) - b(j, j);
+  for (Eigen::Index j = 0; j < dim_; ++j) {
+    for (Eigen::Index i = j + 1; i < dim_; ++i) out[n++] = M_SQRT2 * (a(i, j) - b(i, j));
+  }
+}
+
 void SymmetricPacking::unpack(const Eigen::Ref<const Vector>& v, Matrix& out) const {
   out.resize(dim_, dim_);
   Eigen::Index n = 0;
