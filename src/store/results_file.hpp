@@ -125,6 +125,9 @@ class ResultsReader {
     RunOutcome outcome;  // outcome.row is the row in this file
   };
   [[nodiscard]] std::vector<FinishedRun> finished_runs() const;
+  // The instruction-set level of the kernels that computed the results (root attribute `isa`); x86-64 for
+  // files made before it was recorded.
+  [[nodiscard]] std::string isa() const;
 
  private:
   struct Impl;

@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "science/isa.hpp"
 #include "spec/grid.hpp"
 #include "store/results_file_parts.hpp"
 #include "store/row_check.hpp"
@@ -119,6 +120,10 @@ std::vector<ResultsReader::FinishedRun> ResultsReader::finished_runs() const {
     finished.push_back(std::move(run));
   });
   return finished;
+}
+
+std::string ResultsReader::isa() const {
+  return h5::read_string_attribute(impl_->file, "/", "isa").value_or(std::string(science::baseline_isa));
 }
 
 }  // namespace hetsweep::store

@@ -149,7 +149,7 @@ bool ResultsWriter::Impl::resume() {
   }
   // Kernels of another instruction-set level round differently: their results are never mixed in one file.
   // Files made before the level was recorded were all computed by baseline builds.
-  const auto file_isa = h5::read_string_attribute(open_existing(path, h5::Access::read, false), "/", "isa")
+  const auto file_isa = h5::read_string_attribute(open_existing(path, h5::Access::read, true), "/", "isa")
                             .value_or(std::string(science::baseline_isa));
   if (file_isa != science::kernel_isa()) {
     throw ResultsFileError(path, fmt::format("holds results of {} kernels, and this hetsweep computes with {} kernels; "

@@ -15,8 +15,8 @@
 #   e2e.sh stall HETSWEEP WORKDIR         a worker stopped with SIGSTOP: `run --stall-timeout 2` warns naming its rank,
 #                                         closes the file and exits 3; the file resumes to the same results
 #   e2e.sh shardcheck HETSWEEP WORKDIR    `status --check --shard I/N` judges only shard I's runs of a shard's file
-#   e2e.sh isa HETSWEEP WORKDIR           the file records its kernels' instruction-set level; a resume or an MPI
-#                                         job at another level is refused (exit 2), the file untouched
+#   e2e.sh isa HETSWEEP WORKDIR           the file records its kernels' instruction-set level; a resume, a merge or
+#                                         an MPI job at another level is refused (exit 2), the file untouched
 #   e2e.sh readers HETSWEEP WORKDIR       a reader that polls the output (h5py opening and closing it in a loop)
 #                                         never makes a sweep's start fail: a new file, --restart, a grown file
 set -euo pipefail
@@ -333,6 +333,15 @@ case $1 in
     ((code == 2)) || fail "resuming an x86-64 file with v3 kernels exited $code, not 2"
     grep -q "x86-64 kernels.*x86-64-v3 kernels.*--isa baseline" "$log" || fail "the refusal does not name both levels: $(cat "$log")"
     [[ $(sha256sum "$out") == "$before" ]] || fail "the refused file was modified"
+    merged="$workdir/isa-merged.h5"
+    rm -f "$merged"
+    code=0
+    "$hetsweep" merge "$merged" "$out" --isa v3 2>"$log" || code=$?
+    ((code == 2)) || fail "merging an x86-64 file with v3 kernels exited $code, not 2"
+    grep -q "merge with --isa baseline" "$log" || fail "the merge refusal does not say what to do: $(cat "$log")"
+    [[ ! -e $merged ]] || fail "a refused merge created its output"
+    "$hetsweep" merge "$merged" "$out" --isa baseline 2>/dev/null
+    [[ $(stored_isa "$merged") == x86-64 ]] || fail "a baseline merge recorded isa $(stored_isa "$merged")"
     # Under MPI every worker reports its level; the master refuses a worker of another before creating anything.
     rm -f "$out"
     code=0
