@@ -10,6 +10,7 @@
 #include "cli/boundary_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/export_command.hpp"
+#include "cli/isa_choice.hpp"
 #include "cli/merge_command.hpp"
 #include "cli/plan_command.hpp"
 #include "cli/report_command.hpp"
@@ -21,9 +22,16 @@
 
 int main(int argc, char** argv) {
   using namespace hetsweep::cli;
+  // First of all, before MPI starts: this process may become the executable of another instruction set.
+  if (const auto refused = become_chosen_isa(argc, argv)) return *refused;
   CLI::App app{"hetsweep: parameter sweeps of multi-environment matrix sensing (HeteroSGD vs PooledSGD)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", HETSWEEP_VERSION);
+  // Read by become_chosen_isa; declared here so that it is accepted (before or after the command) and listed.
+  app.fallthrough();
+  app.add_option("--isa", "kernels to compute with: baseline (x86-64), v3 (x86-64-v3: AVX2 + FMA) or auto (v3 when "
+                          "the CPU has it); default: $HETSWEEP_ISA, else auto")
+      ->check(CLI::IsMember({"baseline", "x86-64", "v3", "x86-64-v3", "auto"}));
   const std::map<std::string, std::function<int()>> commands{
       {"simulate", add_simulate_command(app)},
       {"run", add_run_command(app)},

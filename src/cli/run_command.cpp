@@ -15,8 +15,10 @@
 #include "cli/shard.hpp"
 #include "cli/spec_loading.hpp"
 #include "sched/console.hpp"
+#include "sched/isa_agreement.hpp"
 #include "sched/master.hpp"
 #include "sched/stop_signals.hpp"
+#include "science/isa.hpp"
 #include "store/results_file.hpp"
 
 namespace hetsweep::cli {
@@ -108,12 +110,19 @@ int run_sweep(const RunOptions& options) {
   std::signal(SIGPIPE, SIG_IGN);
   boost::mpi::environment environment(boost::mpi::threading::single, /*abort_on_exception=*/false);
   boost::mpi::communicator world;
+  const auto other_isa = sched::ranks_of_another_isa(world, hetsweep::science::kernel_isa());
   if (world.rank() != 0) {
     sched::ignore_stop_signals();
     sched::run_worker(world);
     return exit_success;
   }
   try {
+    if (!other_isa.empty()) {
+      throw UsageError(fmt::format("workers compute with kernels of another instruction-set level than the master "
+                                   "({}): {}; results of two levels are never mixed in one file: give every rank "
+                                   "the same --isa (baseline runs on every x86-64 CPU)",
+                                   hetsweep::science::kernel_isa(), fmt::join(other_isa, ", ")));
+    }
     return run_master_rank(options, world);
   } catch (const UsageError&) {
     sched::release_workers(world);  // refused before any run was handed out: the workers are idle

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "science/isa.hpp"
+
 namespace hetsweep::science {
 
 void SymmetricPacking::pack(const Matrix& a, Eigen::Ref<Vector> out) const {
@@ -11,6 +13,14 @@ void SymmetricPacking::pack(const Matrix& a, Eigen::Ref<Vector> out) const {
   for (Eigen::Index j = 0; j < dim_; ++j) out[n++] = a(j, j);
   for (Eigen::Index j = 0; j < dim_; ++j) {
     for (Eigen::Index i = j + 1; i < dim_; ++i) out[n++] = M_SQRT2 * a(i, j);
+  }
+}
+
+void SymmetricPacking::pack_difference(const Matrix& a, const Matrix& b, Eigen::Ref<Vector> out) const {
+  Eigen::Index n = 0;
+  for (Eigen::Index j = 0; j < dim_; ++j) out[n++] = a(j, j) - b(j, j);
+  for (Eigen::Index j = 0; j < dim_; ++j) {
+    for (Eigen::Index i = j + 1; i < dim_; ++i) out[n++] = M_SQRT2 * (a(i, j) - b(i, j));
   }
 }
 
@@ -57,6 +67,7 @@ Model::Model(const Params& p, const RandomStreams& streams)
       init_scale_(p.init_scale),
       axis_basis_(p.basis == Basis::axis),
       spurious_values_(science::spurious_values(p)) {
+  fixed_product_blocking();  // before the first product of the run
   basis_ = axis_basis_ ? Matrix::Identity(dim_, dim_) : haar_orthogonal(dim_, streams);
   const auto invariant = basis_.leftCols(invariant_rank_);
   const auto spurious = basis_.middleCols(invariant_rank_, spurious_rank_);

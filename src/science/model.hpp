@@ -21,6 +21,8 @@ class SymmetricPacking {
   explicit SymmetricPacking(Eigen::Index dim) : dim_(dim) {}
   [[nodiscard]] Eigen::Index size() const { return dim_ * (dim_ + 1) / 2; }
   void pack(const Matrix& a, Eigen::Ref<Vector> out) const;
+  // pack(a - b), without the difference as a matrix (the same values, one pass fewer).
+  void pack_difference(const Matrix& a, const Matrix& b, Eigen::Ref<Vector> out) const;
   void unpack(const Eigen::Ref<const Vector>& v, Matrix& out) const;
 
  private:

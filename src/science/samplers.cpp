@@ -102,16 +102,12 @@ class PackedDifferences {
       : model_(model),
         packing_(model.dim()),
         columns_(packing_.size(), model.environments()),
-        x_(model.dim(), model.dim()),
-        diff_(model.dim(), model.dim()) {}
+        x_(model.dim(), model.dim()) {}
 
   // Packs the columns of the environments from `first` on, `count` of them (see environments()).
   void update(const Matrix& u, int first, int count) {
     x_.noalias() = u * u.transpose();
-    for (int k = first; k < first + count; ++k) {
-      diff_ = x_ - model_.environment_target(k);
-      packing_.pack(diff_, columns_.col(k));
-    }
+    for (int k = first; k < first + count; ++k) packing_.pack_difference(x_, model_.environment_target(k), columns_.col(k));
   }
   // The columns a step with environment e (or e < 0: all) uses: the first and how many.
   [[nodiscard]] std::pair<int, int> environments(int e) const {
@@ -124,7 +120,7 @@ class PackedDifferences {
   const Model& model_;
   SymmetricPacking packing_;
   Matrix columns_;
-  Matrix x_, diff_;
+  Matrix x_;
 };
 
 // Gaussian sensing, every sensing matrix drawn: in packed form each A_i is a vector z_i of iid N(0,1), so

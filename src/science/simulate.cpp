@@ -34,7 +34,8 @@ RunResult simulate(const Params& params, std::uint64_t seed, const StopCheck& st
       return result;
     }
     u.noalias() -= params.step_size * gradient;
-    if (!u.allFinite() || u.norm() > params.divergence_threshold) {
+    // A non-finite entry makes the norm NaN or infinite, so one pass over U checks both ways to diverge.
+    if (!(u.norm() <= params.divergence_threshold)) {
       result.status = RunStatus::diverged;
       result.steps_done = t + 1;
       result.final_metrics = model.metrics(u, step_gradient->evaluate(u, t + 1, gradient));

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <numeric>
 
+#include "science/isa.hpp"
 #include "spec/grid.hpp"
 #include "spec/resume_policy.hpp"
 #include "store/results_file_parts.hpp"
@@ -85,6 +86,7 @@ void write_root_attributes(const h5::File& file, const spec::SweepSpec& spec) {
   h5::write_string_attribute(file, "/", "name", spec.name);
   h5::write_string_attribute(file, "/", "fingerprint", spec::fingerprint(spec));
   h5::write_string_attribute(file, "/", "created", utc_now_iso8601());
+  h5::write_string_attribute(file, "/", "isa", std::string(science::kernel_isa()));
 }
 
 // A dataset of `n_rows` values, one per run, extensible with the rows.

@@ -135,6 +135,9 @@ class ResultsReader {
     science::RunOutcome outcome;  // outcome.row is the row in this file
   };
   [[nodiscard]] std::vector<FinishedRun> finished_runs() const;
+  // The instruction-set level of the kernels that computed the results (root attribute `isa`); x86-64 for
+  // files made before it was recorded.
+  [[nodiscard]] std::string isa() const;
 
   // The crossings in /boundary as last flushed, or nullopt when the file has no /boundary (made for a spec
   // without a refine block, or before refinement existed).

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "science/records.hpp"
+#include "science/isa.hpp"
 #include "spec/grid.hpp"
 #include "store/results_file_parts.hpp"
 #include "store/row_check.hpp"
@@ -220,6 +221,10 @@ std::optional<std::vector<spec::Crossing>> ResultsReader::boundary() const {
   } catch (const h5::Error& e) {
     throw ResultsFileError(impl_->path, fmt::format("is damaged: {}", e.what()));
   }
+}
+
+std::string ResultsReader::isa() const {
+  return h5::read_string_attribute(impl_->file, "/", "isa").value_or(std::string(science::baseline_isa));
 }
 
 }  // namespace hetsweep::store

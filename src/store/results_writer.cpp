@@ -11,6 +11,7 @@
 #include <numeric>
 #include <unordered_set>
 
+#include "science/isa.hpp"
 #include "spec/grid.hpp"
 #include "spec/resume_policy.hpp"
 #include "store/results_file_parts.hpp"
@@ -153,6 +154,16 @@ bool ResultsWriter::Impl::resume() {
     throw ResultsFileError(path,
                            fmt::format("was made by another sweep spec: {}; use the spec it was made with", *conflict),
                            true);
+  }
+  // Kernels of another instruction-set level round differently: their results are never mixed in one file.
+  // Files made before the level was recorded were all computed by baseline builds.
+  const auto file_isa = h5::read_string_attribute(open_existing(path, h5::Access::read, true), "/", "isa")
+                            .value_or(std::string(science::baseline_isa));
+  if (file_isa != science::kernel_isa()) {
+    throw ResultsFileError(path, fmt::format("holds results of {} kernels, and this hetsweep computes with {} kernels; "
+                                             "resume it with --isa {}",
+                                             file_isa, science::kernel_isa(),
+                                             file_isa == science::v3_isa ? "v3" : "baseline"));
   }
   const std::unordered_set<std::uint64_t> stored_keys(stored.keys.begin(), stored.keys.end());
   const spec::Grid grid(spec);

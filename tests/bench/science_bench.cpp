@@ -11,6 +11,7 @@
 #include "science/model.hpp"
 #include "science/random.hpp"
 #include "science/samplers.hpp"
+#include "science/simulate.hpp"
 
 namespace {
 
@@ -47,6 +48,16 @@ void Step(benchmark::State& state, Algorithm algorithm, Sensing sensing, Sampler
   std::int64_t step = 0;
   for (auto _ : state) benchmark::DoNotOptimize(step_gradient->evaluate(u, step++, gradient));
   state.SetItemsProcessed(state.iterations());
+}
+
+// Whole runs of 200 steps (metrics every 10), per step: the step plus the loop around it (the update, the
+// divergence check, the records).
+void RunPerStep(benchmark::State& state, Algorithm algorithm) {
+  auto p = step_params(state.range(0), state.range(1), algorithm, Sensing::gaussian, Sampler::exact);
+  p.steps = 200;
+  std::uint64_t seed = 1;
+  for (auto _ : state) benchmark::DoNotOptimize(simulate(p, seed++));
+  state.SetItemsProcessed(state.iterations() * p.steps);
 }
 
 // The m d(d+1)/2 sensing normals of one materialized Gaussian step alone, drawn in blocks as the step does.
@@ -128,6 +139,8 @@ BENCHMARK_CAPTURE(Step, materialized_pooled, Algorithm::pooled, Sensing::gaussia
 BENCHMARK_CAPTURE(Step, rank_one_pooled, Algorithm::pooled, Sensing::rank_one, Sampler::materialized)
     ->Args({20, 1000})
     ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(RunPerStep, exact_hetero, Algorithm::hetero)->Args({20, 1000})->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(RunPerStep, exact_pooled, Algorithm::pooled)->Args({20, 1000})->Unit(benchmark::kMillisecond);
 BENCHMARK(MaterializedNormalsAlone)->Apply(MaterializedSizes)->Unit(benchmark::kMicrosecond);
 BENCHMARK(ExactMatrixProductsAlone)->ArgName("d")->Arg(10)->Arg(20)->Arg(50)->Arg(100);
 BENCHMARK_CAPTURE(PhiloxWords, portable, PhiloxKernel::portable);

@@ -15,6 +15,8 @@
 #   e2e.sh stall HETSWEEP WORKDIR         a worker stopped with SIGSTOP: `run --stall-timeout 2` warns naming its rank,
 #                                         closes the file and exits 3; the file resumes to the same results
 #   e2e.sh shardcheck HETSWEEP WORKDIR    `status --check --shard I/N` judges only shard I's runs of a shard's file
+#   e2e.sh isa HETSWEEP WORKDIR           the file records its kernels' instruction-set level; a resume, a merge or
+#                                         an MPI job at another level is refused (exit 2), the file untouched
 #   e2e.sh readers HETSWEEP WORKDIR       a reader that polls the output (h5py opening and closing it in a loop)
 #                                         never makes a sweep's start fail: a new file, --restart, a grown file
 set -euo pipefail
@@ -24,11 +26,12 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_TH
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# The single-process reference for a spec, computed once per spec and binary (a rebuilt engine may draw
-# other numbers).
+# The single-process reference for a spec, computed once per spec, binary and instruction-set level (a
+# rebuilt engine may draw other numbers; the x86-64-v3 kernels round differently).
 reference() {
   local spec=$1 version
-  version=$(cat "$spec" "$hetsweep" | sha256sum | cut -c1-16)
+  version=$( (cat "$spec" "$hetsweep" "$(dirname "$hetsweep")/hetsweep-x86-64-v3" 2>/dev/null || true
+              echo "${HETSWEEP_ISA:-auto}") | sha256sum | cut -c1-16)
   local out="$workdir/reference-$(basename "$spec" .yaml)-$version.h5"
   [[ -f $out ]] || "$hetsweep" run "$spec" -o "$out" 2>/dev/null
   echo "$out"
@@ -307,6 +310,48 @@ case $1 in
     code=0
     "$hetsweep" status --check --shard 2/2 "$out" 2>"$workdir/shard-check.txt" || code=$?
     ((code == 2)) || fail "status --check --shard 2/2 exited $code, not 2"
+    ;;
+  isa)
+    hetsweep=$2 workdir=$3
+    mkdir -p "$workdir"
+    spec="$here/data/small.yaml" out="$workdir/isa.h5" log="$workdir/isa.log"
+    stored_isa() { /usr/bin/python3 -c 'import h5py, sys; a = h5py.File(sys.argv[1], "r").attrs["isa"]; print(a.decode() if isinstance(a, bytes) else a)' "$1"; }
+    code=0
+    "$hetsweep" run "$spec" -o "$out" --isa pentium 2>"$log" || code=$?
+    ((code == 2)) || fail "--isa pentium exited $code, not 2"
+    grep -q "pentium" "$log" || fail "a bad --isa names no value: $(cat "$log")"
+    rm -f "$out"
+    HETSWEEP_ISA=baseline "$hetsweep" run "$spec" -o "$out" 2>/dev/null
+    [[ $(stored_isa "$out") == x86-64 ]] || fail "a baseline sweep recorded isa $(stored_isa "$out")"
+    if ! "$hetsweep" --isa v3 --version >/dev/null 2>&1; then
+      echo "this CPU or build has no x86-64-v3 kernels: the refusals between levels are not tested"
+      exit 0
+    fi
+    before=$(sha256sum "$out")
+    code=0
+    "$hetsweep" run "$spec" -o "$out" --isa v3 2>"$log" || code=$?
+    ((code == 2)) || fail "resuming an x86-64 file with v3 kernels exited $code, not 2"
+    grep -q "x86-64 kernels.*x86-64-v3 kernels.*--isa baseline" "$log" || fail "the refusal does not name both levels: $(cat "$log")"
+    [[ $(sha256sum "$out") == "$before" ]] || fail "the refused file was modified"
+    merged="$workdir/isa-merged.h5"
+    rm -f "$merged"
+    code=0
+    "$hetsweep" merge "$merged" "$out" --isa v3 2>"$log" || code=$?
+    ((code == 2)) || fail "merging an x86-64 file with v3 kernels exited $code, not 2"
+    grep -q "merge with --isa baseline" "$log" || fail "the merge refusal does not say what to do: $(cat "$log")"
+    [[ ! -e $merged ]] || fail "a refused merge created its output"
+    "$hetsweep" merge "$merged" "$out" --isa baseline 2>/dev/null
+    [[ $(stored_isa "$merged") == x86-64 ]] || fail "a baseline merge recorded isa $(stored_isa "$merged")"
+    # Under MPI every worker reports its level; the master refuses a worker of another before creating anything.
+    rm -f "$out"
+    code=0
+    mpiexec -n 2 "$hetsweep" run "$spec" -o "$out" --isa v3 : -n 1 "$hetsweep" run "$spec" -o "$out" --isa baseline \
+      2>"$log" || code=$?
+    ((code == 2)) || fail "an MPI job of mixed levels exited $code, not 2: $(cat "$log")"
+    grep -q "rank 2 on .* (x86-64)" "$log" || fail "the master does not name the worker of another level: $(cat "$log")"
+    [[ ! -e $out ]] || fail "an MPI job of mixed levels created the output"
+    mpiexec -n 2 "$hetsweep" run "$spec" -o "$out" --isa v3 2>/dev/null
+    [[ $(stored_isa "$out") == x86-64-v3 ]] || fail "a v3 sweep recorded isa $(stored_isa "$out")"
     ;;
   readers)
     # HDF5 locks a file while a reader has it open; a writer that opened the output only after giving it its
