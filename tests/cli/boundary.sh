@@ -5,6 +5,8 @@
 # and `boundary` refusing a file without a refine block (exit 2).
 #   boundary.sh HETSWEEP WRITE_REFINE_FILE WORKDIR
 set -euo pipefail
+# The file is written by write_refine_file, whose kernels are baseline: merging it keeps that level.
+export HETSWEEP_ISA=baseline
 hetsweep=$1 write_refine_file=$2 workdir=$3
 rm -rf "$workdir" && mkdir -p "$workdir" && cd "$workdir"
 

@@ -3,6 +3,8 @@
 # untouched), and `merge NEW.h5 OLD.h5` converts it to a hetsweep-2 file with the same results, which run then
 # resumes to the end.   hetsweep1_conversion.sh HETSWEEP FIXTURE.h5 SPEC.yaml WORKDIR
 set -euo pipefail
+# hetsweep-1 files were computed by baseline kernels: converting and resuming one keeps that level.
+export HETSWEEP_ISA=baseline
 hetsweep=$1 fixture=$2 spec=$3 workdir=$4
 rm -rf "$workdir" && mkdir -p "$workdir"
 old=$workdir/old.h5 new=$workdir/new.h5
