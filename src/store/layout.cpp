@@ -75,8 +75,9 @@ std::string parameter_long_name(std::string_view parameter) {
 
 RowLayout::RowLayout(Format format, bool with_origin)
     : has_origin_(format == Format::hetsweep_2 && with_origin),
-      status_type_(format == Format::hetsweep_1 ? h5::Datatype::int8_enum(status_names)
-                                               : h5::Datatype(h5::check(H5Tcopy(H5T_NATIVE_INT8), "H5Tcopy", "int8"))) {
+      status_type_(format == Format::hetsweep_1
+                       ? h5::Datatype::int8_enum(status_names)
+                       : h5::Datatype(h5::check(H5Tcopy(H5T_NATIVE_INT8), "H5Tcopy", "int8"))) {
   std::size_t offset = params_offset;
   for (const auto& spec : science::parameters()) {
     std::size_t size = 8;
@@ -108,8 +109,8 @@ RowLayout::RowLayout(Format format, bool with_origin)
   for (const auto& field : params_) {
     h5::Datatype choice;
     if (field.spec->kind == science::ParamKind::choice) {
-      choice = format == Format::hetsweep_1 ? h5::Datatype::fixed_string(field.size)
-                                            : h5::Datatype::char_array(field.size);
+      choice =
+          format == Format::hetsweep_1 ? h5::Datatype::fixed_string(field.size) : h5::Datatype::char_array(field.size);
     }
     choice_types_.push_back(std::move(choice));
   }

@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "science/params.hpp"
 #include "science/metrics.hpp"
+#include "science/params.hpp"
 #include "spec/sweep_spec.hpp"
 #include "store/h5.hpp"
 #include "store/results_file.hpp"
