@@ -70,7 +70,7 @@ void write_long_name(const h5::File& file, const std::string& object, const std:
 // The netCDF/CF way to say what the values of a status variable mean.
 void write_status_flags(const h5::File& file, const std::string& object, const std::string& prefix) {
   h5::write_int8_attribute(file, object, prefix + "flag_values", layout::status_values);
-  h5::write_string_attribute(file, object, prefix + "flag_meanings", std::string(layout::status_meanings));
+  h5::write_string_attribute(file, object, prefix + "flag_meanings", layout::flag_meanings(layout::status_names));
 }
 
 std::string coordinate_long_name(const std::string& name) {
@@ -121,7 +121,8 @@ void create_runs(const h5::File& file, const layout::RowLayout& rows, hsize_t n_
   write_status_flags(file, layout::runs_path, "status_");
   if (rows.has_origin()) {
     h5::write_int8_attribute(file, layout::runs_path, "origin_flag_values", layout::origin_values);
-    h5::write_string_attribute(file, layout::runs_path, "origin_flag_meanings", std::string(layout::origin_meanings));
+    h5::write_string_attribute(file, layout::runs_path, "origin_flag_meanings",
+                               layout::flag_meanings(layout::origin_names));
   }
 }
 
@@ -279,7 +280,7 @@ void create_boundary(const h5::File& file, const spec::SweepSpec& spec) {
   column("direction", H5T_STD_I8LE, "direction of the crossing as the axis grows", false);
   h5::write_int8_attribute(file, layout::boundary_path("direction"), "flag_values", layout::direction_values);
   h5::write_string_attribute(file, layout::boundary_path("direction"), "flag_meanings",
-                             std::string(layout::direction_meanings));
+                             layout::flag_meanings(layout::direction_names));
   column("estimate", H5T_IEEE_F64LE,
          fmt::format("{}: where the replicate mean crosses the threshold, linearly interpolated", axis_name), true);
   column("runs", H5T_STD_I64LE, "runs spent locating the crossing, replicates included", true);

@@ -1,6 +1,7 @@
 #include "store/layout.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -180,8 +181,11 @@ RowIdentity RowLayout::decode(const std::byte* in) const {
 
 // ---------------------------------------------------------------------------------------------------------
 
+std::string flag_meanings(std::span<const std::string_view> names) { return fmt::format("{}", fmt::join(names, " ")); }
+
 std::vector<std::int64_t> record_step_union(const spec::SweepSpec& spec) {
-  // Only `steps` and `record_every` decide the record steps: take the values each has in the sweep.
+  // Only science::record_step_inputs (steps, record_every) decide the record steps: take the values each has
+  // in the sweep.
   auto values_of = [&](std::string_view name) {
     const auto* param = science::find_parameter(name);
     for (const auto& axis : spec.axes) {
@@ -189,11 +193,12 @@ std::vector<std::int64_t> record_step_union(const spec::SweepSpec& spec) {
     }
     return std::vector<science::ParamValue>{param->get(spec.base)};
   };
-  const auto* steps_param = science::find_parameter("steps");
-  const auto* every_param = science::find_parameter("record_every");
+  const auto [steps_name, every_name] = science::record_step_inputs;
+  const auto* steps_param = science::find_parameter(steps_name);
+  const auto* every_param = science::find_parameter(every_name);
   std::vector<std::int64_t> steps;
-  for (const auto& total : values_of("steps")) {
-    for (const auto& every : values_of("record_every")) {
+  for (const auto& total : values_of(steps_name)) {
+    for (const auto& every : values_of(every_name)) {
       auto params = spec.base;
       steps_param->set(params, normalized(science::ParamKind::integer, total));
       every_param->set(params, normalized(science::ParamKind::integer, every));
