@@ -1,8 +1,8 @@
 #include "cli/boundary_command.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -75,7 +75,8 @@ void print_table(const std::string& path, const spec::SweepSpec& spec, const std
   }
   const auto print_line = [&](const std::vector<std::string>& cells) {
     std::string text;
-    for (std::size_t c = 0; c < cells.size(); ++c) text += fmt::format("{}{:>{}}", c == 0 ? "" : "  ", cells[c], widths[c]);
+    for (std::size_t c = 0; c < cells.size(); ++c)
+      text += fmt::format("{}{:>{}}", c == 0 ? "" : "  ", cells[c], widths[c]);
     fmt::print("{}\n", text);
   };
   print_line(header);
@@ -86,14 +87,15 @@ int run_boundary(const BoundaryOptions& options) {
   const auto reader = open_results_or_usage_error(options.path);
   const auto& spec = reader->spec();
   if (!spec.refine) {
-    throw UsageError(fmt::format("{}: its sweep spec has no refine block, so it has no boundary to show",
-                                 options.path));
+    throw UsageError(
+        fmt::format("{}: its sweep spec has no refine block, so it has no boundary to show", options.path));
   }
   const auto crossings = reader->boundary();
   if (!crossings) {
-    throw UsageError(fmt::format("{}: has no /boundary yet (made before refinement existed); resume it with its "
-                                 "spec to add one",
-                                 options.path));
+    throw UsageError(
+        fmt::format("{}: has no /boundary yet (made before refinement existed); resume it with its "
+                    "spec to add one",
+                    options.path));
   }
   if (options.json) {
     print_json(spec, *crossings);
@@ -107,7 +109,8 @@ int run_boundary(const BoundaryOptions& options) {
 
 std::function<int()> add_boundary_command(CLI::App& app) {
   auto options = std::make_shared<BoundaryOptions>();
-  auto* command = app.add_subcommand("boundary", "The crossings adaptive refinement located (works while the sweep runs)");
+  auto* command =
+      app.add_subcommand("boundary", "The crossings adaptive refinement located (works while the sweep runs)");
   command->add_option("results", options->path, "the results file (HDF5)")->required();
   command->add_flag("--json", options->json,
                     "print a JSON list of {axis, where, lo, hi, direction, estimate, runs} objects");

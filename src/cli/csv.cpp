@@ -1,7 +1,7 @@
 #include "cli/csv.hpp"
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 namespace hetsweep::cli {
 

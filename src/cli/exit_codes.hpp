@@ -8,9 +8,9 @@
 namespace hetsweep::cli {
 
 enum ExitCode : int {
-  exit_success = 0,      // the command did all it was asked
-  exit_failure = 1,      // an unexpected failure (a bug, or the system failed under us); `verify`: damage found
-  exit_bad_input = 2,    // bad flags, spec or file: nothing was written or changed
+  exit_success = 0,    // the command did all it was asked
+  exit_failure = 1,    // an unexpected failure (a bug, or the system failed under us); `verify`: damage found
+  exit_bad_input = 2,  // bad flags, spec or file: nothing was written or changed
   exit_interrupted = sched::interrupted_exit_code,  // stopped early (a stop signal, a stalled worker): re-run resumes
   exit_runs_remain = 4,  // `status --check`: the file is readable and some runs are still pending
 };

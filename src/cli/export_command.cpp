@@ -1,13 +1,13 @@
 #include "cli/export_command.hpp"
 
+#include <fmt/format.h>
+#include <unistd.h>
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <memory>
-#include <unistd.h>
 
 #include "cli/csv.hpp"
 #include "cli/exit_codes.hpp"
@@ -31,7 +31,8 @@ struct ExportOptions {
 std::vector<std::string> header() {
   std::vector<std::string> names{"run", "key"};
   for (const auto& parameter : science::parameters()) names.emplace_back(parameter.name);
-  for (const char* name : {"replicate", "seed", "status", "steps_done", "wall_seconds", "finished_at"}) names.emplace_back(name);
+  for (const char* name : {"replicate", "seed", "status", "steps_done", "wall_seconds", "finished_at"})
+    names.emplace_back(name);
   for (const auto& metric : science::metric_names) names.push_back(fmt::format("final_{}", metric));
   names.emplace_back("origin");
   return names;
@@ -55,7 +56,8 @@ std::string csv_text(const spec::SweepSpec& spec, const std::vector<store::RowSu
     // A pending row has no time or metrics yet: empty fields, read as missing.
     fields.push_back(pending ? std::string() : csv_real(row.wall_seconds));
     fields.push_back(pending ? std::string() : csv_real(row.finished_at));
-    for (const auto field : science::metric_fields) fields.push_back(pending ? std::string() : csv_real(row.final_metrics.*field));
+    for (const auto field : science::metric_fields)
+      fields.push_back(pending ? std::string() : csv_real(row.final_metrics.*field));
     fields.emplace_back(row.origin == store::RowOrigin::refine ? "refine" : "grid");
     text += csv_line(fields);
   }
@@ -79,7 +81,8 @@ void write_file(const fs::path& target, const std::string& text, bool force) {
     const int error = errno;
     std::error_code ignored;
     fs::remove(temporary, ignored);
-    throw SystemFailure(fmt::format("{}: writing failed: {}; nothing was written", target.string(), std::strerror(error)));
+    throw SystemFailure(
+        fmt::format("{}: writing failed: {}; nothing was written", target.string(), std::strerror(error)));
   }
   fs::rename(temporary, target);
 }
@@ -101,7 +104,8 @@ int run_export(const ExportOptions& options) {
 
 std::function<int()> add_export_command(CLI::App& app) {
   auto options = std::make_shared<ExportOptions>();
-  auto* command = app.add_subcommand("export", "Write the results as CSV, one row per run (works while the sweep runs)");
+  auto* command =
+      app.add_subcommand("export", "Write the results as CSV, one row per run (works while the sweep runs)");
   command->add_option("results", options->path, "the results file (HDF5)")->required();
   command->add_option("--csv", options->csv, "the CSV file to write, - for standard output")->required();
   command->add_flag("--force", options->force, "replace the CSV file if it exists");

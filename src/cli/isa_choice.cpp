@@ -2,11 +2,11 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <string_view>
 
 #include "cli/exit_codes.hpp"
@@ -21,9 +21,7 @@ namespace fs = std::filesystem;
 // Set for the executable started by the choice, so that it does not choose again.
 constexpr const char* chosen_variable = "HETSWEEP_ISA_CHOSEN";
 
-std::string executable_name(std::string_view isa) {
-  return isa == science::v3_isa ? "hetsweep-x86-64-v3" : "hetsweep";
-}
+std::string executable_name(std::string_view isa) { return isa == science::v3_isa ? "hetsweep-x86-64-v3" : "hetsweep"; }
 
 // The value of `--isa` among the arguments (`--isa X` or `--isa=X`), else of HETSWEEP_ISA, else "auto".
 std::string isa_argument(int argc, char** argv) {
@@ -42,8 +40,8 @@ std::optional<std::string> requested_isa(const std::string& value) {
   if (value == "auto") return std::nullopt;
   if (value == "baseline" || value == science::baseline_isa) return std::string(science::baseline_isa);
   if (value == "v3" || value == science::v3_isa) return std::string(science::v3_isa);
-  throw UsageError(fmt::format("--isa (or HETSWEEP_ISA): '{}' is not one of baseline (x86-64), v3 (x86-64-v3), auto",
-                               value));
+  throw UsageError(
+      fmt::format("--isa (or HETSWEEP_ISA): '{}' is not one of baseline (x86-64), v3 (x86-64-v3), auto", value));
 }
 
 std::optional<int> become_chosen_isa(int argc, char** argv) {
@@ -62,8 +60,8 @@ std::optional<int> become_chosen_isa(int argc, char** argv) {
     return isa == own || (!directory.empty() && ::access((directory / executable_name(isa)).c_str(), X_OK) == 0);
   };
   if (!wanted) {
-    wanted = std::string(science::cpu_supports_v3() && available(science::v3_isa) ? science::v3_isa
-                                                                                     : science::baseline_isa);
+    wanted =
+        std::string(science::cpu_supports_v3() && available(science::v3_isa) ? science::v3_isa : science::baseline_isa);
   } else if (*wanted == science::v3_isa && !science::cpu_supports_v3()) {
     sched::tell(stderr, fmt::format("hetsweep: this CPU cannot run x86-64-v3 code (it lacks AVX2, FMA or another "
                                     "of its instructions); use --isa baseline\n"));

@@ -1,8 +1,8 @@
 // hetsweep: parameter sweeps of multi-environment matrix sensing on MPI, results in one HDF5 file.
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <exception>
-#include <fmt/format.h>
 #include <functional>
 #include <map>
 #include <string>
@@ -29,18 +29,15 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", HETSWEEP_VERSION);
   // Read by become_chosen_isa; declared here so that it is accepted (before or after the command) and listed.
   app.fallthrough();
-  app.add_option("--isa", "kernels to compute with: baseline (x86-64), v3 (x86-64-v3: AVX2 + FMA) or auto (v3 when "
-                          "the CPU has it); default: $HETSWEEP_ISA, else auto")
+  app.add_option("--isa",
+                 "kernels to compute with: baseline (x86-64), v3 (x86-64-v3: AVX2 + FMA) or auto (v3 when "
+                 "the CPU has it); default: $HETSWEEP_ISA, else auto")
       ->check(CLI::IsMember({"baseline", "x86-64", "v3", "x86-64-v3", "auto"}));
   const std::map<std::string, std::function<int()>> commands{
-      {"simulate", add_simulate_command(app)},
-      {"run", add_run_command(app)},
-      {"plan", add_plan_command(app)},
-      {"status", add_status_command(app)},
-      {"report", add_report_command(app)},
-      {"export", add_export_command(app)},
-      {"merge", add_merge_command(app)},
-      {"verify", add_verify_command(app)},
+      {"simulate", add_simulate_command(app)}, {"run", add_run_command(app)},
+      {"plan", add_plan_command(app)},         {"status", add_status_command(app)},
+      {"report", add_report_command(app)},     {"export", add_export_command(app)},
+      {"merge", add_merge_command(app)},       {"verify", add_verify_command(app)},
       {"boundary", add_boundary_command(app)},
   };
   try {

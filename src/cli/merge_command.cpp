@@ -1,7 +1,7 @@
 #include "cli/merge_command.hpp"
 
-#include <filesystem>
 #include <fmt/format.h>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,10 +43,10 @@ int run_merge(const MergeOptions& options) {
     }
     // The output records the level of this hetsweep's kernels, so that a resume adds results of that level.
     if (reader->isa() != science::kernel_isa()) {
-      throw UsageError(fmt::format("{}: holds results of {} kernels, and this hetsweep computes with {} kernels; merge "
-                                   "with --isa {}",
-                                   input, reader->isa(), science::kernel_isa(),
-                                   reader->isa() == science::v3_isa ? "v3" : "baseline"));
+      throw UsageError(fmt::format(
+          "{}: holds results of {} kernels, and this hetsweep computes with {} kernels; merge "
+          "with --isa {}",
+          input, reader->isa(), science::kernel_isa(), reader->isa() == science::v3_isa ? "v3" : "baseline"));
     }
     auto finished = reader->finished_runs();
     runs.insert(runs.end(), std::make_move_iterator(finished.begin()), std::make_move_iterator(finished.end()));
@@ -90,8 +90,12 @@ int run_merge(const MergeOptions& options) {
 
 std::function<int()> add_merge_command(CLI::App& app) {
   auto options = std::make_shared<MergeOptions>();
-  auto* command = app.add_subcommand("merge", "Combine results files of one sweep spec (e.g. --shard outputs) into one file");
-  command->add_option("output", options->output, "the combined results file (created, or resumed if it holds the same sweep)")->required();
+  auto* command =
+      app.add_subcommand("merge", "Combine results files of one sweep spec (e.g. --shard outputs) into one file");
+  command
+      ->add_option("output", options->output,
+                   "the combined results file (created, or resumed if it holds the same sweep)")
+      ->required();
   command->add_option("inputs", options->inputs, "results files of the same spec")->required();
   command->add_flag("--restart", options->restart, "replace an existing output file instead of adding to it");
   return [options] { return run_merge(*options); };

@@ -1,17 +1,17 @@
 #include "cli/plan_command.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <span>
-#include <fmt/format.h>
 #include <memory>
+#include <span>
 
 #include "cli/exit_codes.hpp"
 #include "cli/spec_loading.hpp"
+#include "refine/bisection.hpp"
 #include "science/footprint.hpp"
 #include "science/simulate.hpp"
-#include "refine/bisection.hpp"
 #include "spec/grid.hpp"
 #include "spec/refine_spec.hpp"
 
@@ -33,9 +33,11 @@ double step_work(const science::Params& p) {
   const bool pooled = p.algorithm == science::Algorithm::pooled || p.algorithm == science::Algorithm::pooled_gd;
   switch (p.algorithm) {
     case science::Algorithm::hetero_gd:
-    case science::Algorithm::pooled_gd: return products + (pooled ? K : 1) * d * d;
+    case science::Algorithm::pooled_gd:
+      return products + (pooled ? K : 1) * d * d;
     case science::Algorithm::hetero:
-    case science::Algorithm::pooled: break;
+    case science::Algorithm::pooled:
+      break;
   }
   if (p.sensing == science::Sensing::rank_one) return products + m * d * (normal + 2 * k);
   if (p.effective_sampler() == science::Sampler::materialized) return products + m * packed * (normal + 2);
@@ -181,11 +183,13 @@ int run_plan(const std::string& path, bool name_only) {
   const spec::Grid grid(spec);
   fmt::print("sweep {} (seed {})\n", spec.name, spec.seed);
   fmt::print("axes:\n");
-  for (const auto& axis : spec.axes) fmt::print("  {:<22} {:>5} values: {}\n", axis.name, axis.values.size(), value_list(axis));
+  for (const auto& axis : spec.axes)
+    fmt::print("  {:<22} {:>5} values: {}\n", axis.name, axis.values.size(), value_list(axis));
   fmt::print("  {:<22} {:>5}\n", "replicates", spec.replicates);
   fmt::print("fixed:\n");
   for (const auto& parameter : science::parameters()) {
-    const bool swept = std::any_of(spec.axes.begin(), spec.axes.end(), [&](const auto& a) { return a.name == parameter.name; });
+    const bool swept =
+        std::any_of(spec.axes.begin(), spec.axes.end(), [&](const auto& a) { return a.name == parameter.name; });
     if (!swept) fmt::print("  {:<22} {}\n", parameter.name, science::format_value(parameter.get(spec.base)));
   }
 
@@ -202,22 +206,25 @@ int run_plan(const std::string& path, bool name_only) {
   fmt::print("runs: {}\n", grid.size());
   if (spec.refine) {
     // Refinement adds runs as results come in; plan bounds them (bisection.hpp) and leaves them out of the cost.
-    const auto& axis = *std::find_if(spec.axes.begin(), spec.axes.end(), [&](const auto& a) { return a.name == spec.refine->axis; });
+    const auto& axis =
+        *std::find_if(spec.axes.begin(), spec.axes.end(), [&](const auto& a) { return a.name == spec.refine->axis; });
     const auto combinations = grid.size() / spec.replicates / static_cast<std::int64_t>(axis.values.size());
     const auto per_combination = refine::max_points_per_combination(spec) * spec.replicates;
     fmt::print("refine: {}\n", spec::describe(*spec.refine));
-    fmt::print("refinement adds up to {} runs per combination of the other axes ({} combinations: up to {} runs; not "
-               "in the cost below)\n",
-               per_combination, combinations, per_combination * combinations);
+    fmt::print(
+        "refinement adds up to {} runs per combination of the other axes ({} combinations: up to {} runs; not "
+        "in the cost below)\n",
+        per_combination, combinations, per_combination * combinations);
   }
   fmt::print("SGD steps: {:.4g} in all ({:.4g} sampled sensing measurements)\n", total_steps, total_samples);
   const auto classes = timer.extrapolated() == 0
                            ? fmt::format("{} step-cost classes timed", timer.timed())
                            : fmt::format("{} step-cost classes timed, {} extrapolated from their operation counts",
                                          timer.timed(), timer.extrapolated());
-  fmt::print("estimated cost: {:.3g} CPU-seconds on this machine ({}), about {:.3g} s with 2 workers, {:.3g} s "
-             "with 16\n",
-             cpu_seconds, classes, cpu_seconds / 2, cpu_seconds / 16);
+  fmt::print(
+      "estimated cost: {:.3g} CPU-seconds on this machine ({}), about {:.3g} s with 2 workers, {:.3g} s "
+      "with 16\n",
+      cpu_seconds, classes, cpu_seconds / 2, cpu_seconds / 16);
   return exit_success;
 }
 

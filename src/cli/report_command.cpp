@@ -1,8 +1,8 @@
 #include "cli/report_command.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <map>
 #include <memory>
 #include <optional>
@@ -100,9 +100,10 @@ Layout choose_layout(const spec::SweepSpec& spec, const ReportOptions& options) 
       if (remaining.size() == 1) {
         layout.row_axis = remaining.front();
       } else if (remaining.size() > 1) {
-        throw UsageError(fmt::format("sweep {} has no heterogeneity axis: choose the table's rows with --rows AXIS "
-                                     "(and columns with --cols AXIS); its axes are: {}",
-                                     spec.name, axis_list(spec)));
+        throw UsageError(
+            fmt::format("sweep {} has no heterogeneity axis: choose the table's rows with --rows AXIS "
+                        "(and columns with --cols AXIS); its axes are: {}",
+                        spec.name, axis_list(spec)));
       }
     }
   }
@@ -158,7 +159,8 @@ std::int64_t value_count(const spec::SweepSpec& spec, const std::optional<std::s
   return axis ? static_cast<std::int64_t>(spec.axes[*axis].values.size()) : 1;
 }
 
-void print_table(const spec::SweepSpec& spec, const Layout& layout, const std::map<std::pair<std::int64_t, std::int64_t>, Cell>& cells,
+void print_table(const spec::SweepSpec& spec, const Layout& layout,
+                 const std::map<std::pair<std::int64_t, std::int64_t>, Cell>& cells,
                  const std::optional<std::size_t>& metric) {
   const auto n_rows = value_count(spec, layout.row_axis), n_cols = value_count(spec, layout.col_axis);
   std::vector<std::vector<std::string>> text(static_cast<std::size_t>(n_rows + 1),
@@ -167,7 +169,8 @@ void print_table(const spec::SweepSpec& spec, const Layout& layout, const std::m
   text[0][0] = layout.col_axis ? fmt::format("{} \\ {}", row_name, spec.axes[*layout.col_axis].name) : row_name;
   for (std::int64_t c = 0; c < n_cols; ++c) {
     text[0][static_cast<std::size_t>(c + 1)] =
-        layout.col_axis ? axis_value(spec, *layout.col_axis, c) : std::string(metric ? science::metric_names[*metric] : "true / spurious");
+        layout.col_axis ? axis_value(spec, *layout.col_axis, c)
+                        : std::string(metric ? science::metric_names[*metric] : "true / spurious");
   }
   for (std::int64_t r = 0; r < n_rows; ++r) {
     text[static_cast<std::size_t>(r + 1)][0] = layout.row_axis ? axis_value(spec, *layout.row_axis, r) : "all";
@@ -210,20 +213,30 @@ int run_report(const ReportOptions& options) {
     auto& cell = tables[table][{layout.row_axis ? row.coords[*layout.row_axis] : 0,
                                 layout.col_axis ? row.coords[*layout.col_axis] : 0}];
     switch (row.status) {
-      case science::RowStatus::done: cell.done.push_back(row.final_metrics); break;
-      case science::RowStatus::diverged: ++cell.diverged; break;
-      case science::RowStatus::failed: ++cell.failed; break;
-      case science::RowStatus::pending: ++cell.pending; break;
+      case science::RowStatus::done:
+        cell.done.push_back(row.final_metrics);
+        break;
+      case science::RowStatus::diverged:
+        ++cell.diverged;
+        break;
+      case science::RowStatus::failed:
+        ++cell.failed;
+        break;
+      case science::RowStatus::pending:
+        ++cell.pending;
+        break;
     }
   }
 
   std::string selection;
-  for (const auto& [axis, v] : layout.where) selection += fmt::format(", {} {}", spec.axes[axis].name, axis_value(spec, axis, v));
-  fmt::print("{}: sweep {}{}. Cells: final {}, mean±std over the {} replicates of done runs (div, fail, pend: runs "
-             "diverged, failed, pending)\n",
-             options.path, spec.name, selection,
-             metric ? std::string(science::metric_names[*metric]) : std::string("true_signal / spurious_signal"),
-             spec.replicates);
+  for (const auto& [axis, v] : layout.where)
+    selection += fmt::format(", {} {}", spec.axes[axis].name, axis_value(spec, axis, v));
+  fmt::print(
+      "{}: sweep {}{}. Cells: final {}, mean±std over the {} replicates of done runs (div, fail, pend: runs "
+      "diverged, failed, pending)\n",
+      options.path, spec.name, selection,
+      metric ? std::string(science::metric_names[*metric]) : std::string("true_signal / spurious_signal"),
+      spec.replicates);
   for (const auto& [table, cells] : tables) {
     std::string heading;
     for (std::size_t i = 0; i < table.size(); ++i) {

@@ -1,11 +1,11 @@
 #include "cli/run_command.hpp"
 
+#include <fmt/format.h>
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
 #include <chrono>
 #include <csignal>
 #include <ctime>
-#include <fmt/format.h>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,15 +81,17 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
                                     report.failed > 0 ? fmt::format(" ({} failed)", report.failed) : std::string(),
                                     wall_seconds, cpu_seconds, world.size() > 1 ? " (it waits without spinning)" : ""));
     if (report.stopped_early) {
-      sched::tell(stderr, fmt::format("hetsweep: stopped by {}; {} is closed with every result received{}{}; run "
-                                      "the same command again to resume\n",
-                                      report.stop_reason, options.output,
-                                      report.dropped_held_runs ? " (the runs the workers held stay pending)" : "",
-                                      report.interrupted > 0
-                                          ? fmt::format(" ({} in progress or not begun {} pending)",
-                                                        report.interrupted == 1 ? "1 run" : fmt::format("{} runs", report.interrupted),
-                                                        report.interrupted == 1 ? "stays" : "stay")
-                                          : std::string()));
+      sched::tell(
+          stderr,
+          fmt::format("hetsweep: stopped by {}; {} is closed with every result received{}{}; run "
+                      "the same command again to resume\n",
+                      report.stop_reason, options.output,
+                      report.dropped_held_runs ? " (the runs the workers held stay pending)" : "",
+                      report.interrupted > 0
+                          ? fmt::format(" ({} in progress or not begun {} pending)",
+                                        report.interrupted == 1 ? "1 run" : fmt::format("{} runs", report.interrupted),
+                                        report.interrupted == 1 ? "stays" : "stay")
+                          : std::string()));
     }
   };
   sched::MasterReport report;
@@ -98,9 +100,10 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
     // is an error.
     report = sched::run_master(world, work, sink, progress, master_options);
   } catch (const std::exception& e) {
-    throw SystemFailure(fmt::format("{}: writing results failed: {}\nThe results flushed before the failure are "
-                                    "kept: fix the cause (a full disk?) and run the same command to resume.",
-                                    options.output, e.what()));
+    throw SystemFailure(
+        fmt::format("{}: writing results failed: {}\nThe results flushed before the failure are "
+                    "kept: fix the cause (a full disk?) and run the same command to resume.",
+                    options.output, e.what()));
   }
   return report.stopped_early ? exit_interrupted : exit_success;
 }
@@ -118,10 +121,11 @@ int run_sweep(const RunOptions& options) {
   }
   try {
     if (!other_isa.empty()) {
-      throw UsageError(fmt::format("workers compute with kernels of another instruction-set level than the master "
-                                   "({}): {}; results of two levels are never mixed in one file: give every rank "
-                                   "the same --isa (baseline runs on every x86-64 CPU)",
-                                   hetsweep::science::kernel_isa(), fmt::join(other_isa, ", ")));
+      throw UsageError(
+          fmt::format("workers compute with kernels of another instruction-set level than the master "
+                      "({}): {}; results of two levels are never mixed in one file: give every rank "
+                      "the same --isa (baseline runs on every x86-64 CPU)",
+                      hetsweep::science::kernel_isa(), fmt::join(other_isa, ", ")));
     }
     return run_master_rank(options, world);
   } catch (const UsageError&) {
@@ -140,19 +144,23 @@ int run_sweep(const RunOptions& options) {
 
 std::function<int()> add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
-  auto* command = app.add_subcommand("run", "Run (or resume) a sweep into one HDF5 file; under mpirun rank 0 is the master");
+  auto* command =
+      app.add_subcommand("run", "Run (or resume) a sweep into one HDF5 file; under mpirun rank 0 is the master");
   command->add_option("spec", options->spec_path, "the sweep spec (YAML)")->required();
   command->add_option("-o,--output", options->output, "the results file (HDF5); resumed if it exists")->required();
   command->add_flag("--restart", options->restart, "replace an existing results file instead of resuming it");
-  command->add_flag("--retry-failed", options->retry_failed, "compute the runs that failed again (they are kept otherwise)");
+  command->add_flag("--retry-failed", options->retry_failed,
+                    "compute the runs that failed again (they are kept otherwise)");
   command->add_option("--shard", options->shard, "compute only the slice I of N of the runs (I/N, e.g. 0/4)");
-  command->add_option("--progress", options->progress,
-                      "bar, lines (one every 10 s) or none; default: a bar when stderr (under mpirun, mpirun's) is a "
-                      "terminal, lines otherwise")
+  command
+      ->add_option("--progress", options->progress,
+                   "bar, lines (one every 10 s) or none; default: a bar when stderr (under mpirun, mpirun's) is a "
+                   "terminal, lines otherwise")
       ->check(CLI::IsMember({"auto", "bar", "lines", "none"}));
-  command->add_option("--stall-timeout", options->stall_timeout_seconds,
-                      "stop (exit 3, resumable) when a worker holding work sends nothing for S seconds, or for 20 "
-                      "times its batch's expected time if longer")
+  command
+      ->add_option("--stall-timeout", options->stall_timeout_seconds,
+                   "stop (exit 3, resumable) when a worker holding work sends nothing for S seconds, or for 20 "
+                   "times its batch's expected time if longer")
       ->check(CLI::PositiveNumber);
   return [options] { return run_sweep(*options); };
 }

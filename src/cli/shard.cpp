@@ -1,7 +1,7 @@
 #include "cli/shard.hpp"
 
-#include <charconv>
 #include <fmt/format.h>
+#include <charconv>
 
 #include "cli/exit_codes.hpp"
 

@@ -1,8 +1,8 @@
 #include "cli/simulate_command.hpp"
 
+#include <fmt/format.h>
 #include <chrono>
 #include <cmath>
-#include <fmt/format.h>
 #include <map>
 #include <memory>
 #include <string>
@@ -65,9 +65,12 @@ std::uint64_t seed_from_flag(const std::string& text) {
 
 std::string_view status_name(science::RunStatus status) {
   switch (status) {
-    case science::RunStatus::done: return "done";
-    case science::RunStatus::diverged: return "diverged";
-    case science::RunStatus::interrupted: return "interrupted";
+    case science::RunStatus::done:
+      return "done";
+    case science::RunStatus::diverged:
+      return "diverged";
+    case science::RunStatus::interrupted:
+      return "interrupted";
   }
   return "unknown";
 }
@@ -101,7 +104,8 @@ int run_simulate(const SimulateOptions& options) {
 
 std::function<int()> add_simulate_command(CLI::App& app) {
   auto options = std::make_shared<SimulateOptions>();
-  auto* command = app.add_subcommand("simulate", "Run one simulation and print its trajectory (CSV) or final state (JSON)");
+  auto* command =
+      app.add_subcommand("simulate", "Run one simulation and print its trajectory (CSV) or final state (JSON)");
   for (const auto& spec : science::parameters()) {
     const std::string name(spec.name);
     command->add_option_function<std::string>(
@@ -110,7 +114,8 @@ std::function<int()> add_simulate_command(CLI::App& app) {
   }
   // Read as text and parsed strictly below: CLI11 would wrap -1 and clamp 2^64 to 2^64 - 1.
   command->add_option("--seed", options->seed, "the run's seed, 0 to 18446744073709551615")->capture_default_str();
-  command->add_flag("--json", options->json, "print one JSON object with the final state instead of the CSV trajectory");
+  command->add_flag("--json", options->json,
+                    "print one JSON object with the final state instead of the CSV trajectory");
   return [options] { return run_simulate(*options); };
 }
 

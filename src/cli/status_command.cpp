@@ -1,10 +1,10 @@
 #include "cli/status_command.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <ctime>
-#include <fmt/format.h>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <variant>
@@ -33,7 +33,7 @@ struct StatusOptions {
 
 struct Tally {
   Counts overall{};
-  Counts refine{};                            // refinement runs, counted in overall too
+  Counts refine{};  // refinement runs, counted in overall too
   std::int64_t refine_rows = 0;
   std::vector<std::vector<Counts>> per_axis;  // [axis][value], grid runs only
   std::vector<double> finished_at;
@@ -92,9 +92,7 @@ std::string utc_text(double unix_seconds) {
 
 Json optional_json(const std::optional<double>& x) { return x ? Json(*x) : Json(nullptr); }
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 // `--check`: one line, and an exit code a batch script can act on. A shard's file lists the other shards'
 // runs as pending too, so with `--shard` only the runs that shard computes (the rule of `run --shard`) count.
@@ -203,15 +201,20 @@ int run_status(const StatusOptions& options) {
 
 std::function<int()> add_status_command(CLI::App& app) {
   auto options = std::make_shared<StatusOptions>();
-  auto* command = app.add_subcommand("status", "Counts per status overall and per axis value, rate and ETA (works while the sweep runs)");
+  auto* command = app.add_subcommand(
+      "status", "Counts per status overall and per axis value, rate and ETA (works while the sweep runs)");
   command->add_option("results", options->path, "the results file (HDF5)")->required();
-  auto* check = command->add_flag("--check", options->check,
-                                  "print one line and exit 0 when no run is pending, 4 when runs remain (for batch scripts)");
-  command->add_flag("--json", options->json,
-                    "print one JSON object: path, sweep, total, counts, axes, rate, eta_seconds, started, updated, complete")
+  auto* check =
+      command->add_flag("--check", options->check,
+                        "print one line and exit 0 when no run is pending, 4 when runs remain (for batch scripts)");
+  command
+      ->add_flag(
+          "--json", options->json,
+          "print one JSON object: path, sweep, total, counts, axes, rate, eta_seconds, started, updated, complete")
       ->excludes(check);
-  command->add_option("--shard", options->shard,
-                      "with --check: count only the runs of shard I/N, as `run --shard I/N` computes them")
+  command
+      ->add_option("--shard", options->shard,
+                   "with --check: count only the runs of shard I/N, as `run --shard I/N` computes them")
       ->needs(check);
   return [options] { return run_status(*options); };
 }

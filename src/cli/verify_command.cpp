@@ -1,7 +1,7 @@
 #include "cli/verify_command.hpp"
 
-#include <charconv>
 #include <fmt/format.h>
+#include <charconv>
 #include <memory>
 #include <string>
 
@@ -47,15 +47,17 @@ int run_verify(const VerifyOptions& options) {
   }
   fmt::print("{}: format {}, written by hetsweep {}; {} runs, {} finished\n", options.path, report.format,
              report.writer_version.empty() ? "(unknown version)" : report.writer_version, report.rows, report.finished);
-  fmt::print("checked: the layout, {}, /runs against the spec, statuses, final metrics against the trajectories, the "
-             "trajectories, the cube against /runs\n",
-             report.format == "hetsweep-1" ? "every value read (hetsweep-1 files have no checksums)"
-                                           : "every chunk's checksum");
+  fmt::print(
+      "checked: the layout, {}, /runs against the spec, statuses, final metrics against the trajectories, the "
+      "trajectories, the cube against /runs\n",
+      report.format == "hetsweep-1" ? "every value read (hetsweep-1 files have no checksums)"
+                                    : "every chunk's checksum");
   if (verify_options.recompute != 0) {
-    fmt::print("recomputed {} finished runs (chosen with --seed {}) with hetsweep {}; a run's results are a pure "
-               "function of its parameters, seed and build, so a file from another build may differ there without "
-               "being damaged\n",
-               report.recomputed, verify_options.seed, report.verifier_version);
+    fmt::print(
+        "recomputed {} finished runs (chosen with --seed {}) with hetsweep {}; a run's results are a pure "
+        "function of its parameters, seed and build, so a file from another build may differ there without "
+        "being damaged\n",
+        report.recomputed, verify_options.seed, report.verifier_version);
   }
   if (report.clean()) {
     fmt::print("{}: OK, no problem found\n", options.path);
@@ -71,10 +73,12 @@ int run_verify(const VerifyOptions& options) {
 std::function<int()> add_verify_command(CLI::App& app) {
   auto options = std::make_shared<VerifyOptions>();
   auto* command = app.add_subcommand(
-      "verify", "Check a results file completely: layout, checksums, rows, trajectories, cube; optionally recompute runs");
+      "verify",
+      "Check a results file completely: layout, checksums, rows, trajectories, cube; optionally recompute runs");
   command->add_option("results", options->path, "the results file (HDF5)")->required();
-  command->add_option("--recompute", options->recompute,
-                      "compute this many finished runs again (or `all`) and compare them bit for bit")
+  command
+      ->add_option("--recompute", options->recompute,
+                   "compute this many finished runs again (or `all`) and compare them bit for bit")
       ->capture_default_str();
   command->add_option("--seed", options->seed, "chooses the runs to recompute, 0 to 18446744073709551615")
       ->capture_default_str();

@@ -48,9 +48,8 @@ std::int64_t max_points(const science::ParamValue& lo, const science::ParamValue
 
 std::int64_t max_points_per_combination(const spec::SweepSpec& spec) {
   const auto& refine = *spec.refine;
-  const auto& axis = *std::find_if(spec.axes.begin(), spec.axes.end(), [&](const spec::Axis& a) {
-    return a.name == refine.axis;
-  });
+  const auto& axis =
+      *std::find_if(spec.axes.begin(), spec.axes.end(), [&](const spec::Axis& a) { return a.name == refine.axis; });
   std::vector<science::ParamValue> values = axis.values;
   std::sort(values.begin(), values.end());
   if (refine.diverged_as == spec::Refine::Diverged::skip) {

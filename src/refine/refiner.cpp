@@ -11,20 +11,21 @@ namespace hetsweep::refine {
 
 Refiner::Refiner(const spec::SweepSpec& spec, const ShardFilter& in_shard)
     : spec_(&spec), refine_(&spec.refine.value()) {
-  const auto axis = std::find_if(spec.axes.begin(), spec.axes.end(), [&](const spec::Axis& a) {
-    return a.name == refine_->axis;
-  });
+  const auto axis =
+      std::find_if(spec.axes.begin(), spec.axes.end(), [&](const spec::Axis& a) { return a.name == refine_->axis; });
   if (axis == spec.axes.end()) throw std::invalid_argument(fmt::format("refine: {} is not a grid axis", refine_->axis));
   axis_ = static_cast<std::size_t>(axis - spec.axes.begin());
   parameter_ = science::find_parameter(refine_->axis);
   const auto metric = std::find(science::metric_names.begin(), science::metric_names.end(), refine_->metric);
-  if (metric == science::metric_names.end()) throw std::invalid_argument(fmt::format("refine: unknown metric {}", refine_->metric));
+  if (metric == science::metric_names.end())
+    throw std::invalid_argument(fmt::format("refine: unknown metric {}", refine_->metric));
   metric_ = science::metric_fields[static_cast<std::size_t>(metric - science::metric_names.begin())];
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {
     if (a == axis_) continue;
     other_axes_.push_back(a);
     auto& index = other_index_.emplace_back();
-    for (std::size_t i = 0; i < spec.axes[a].values.size(); ++i) index.emplace(spec.axes[a].values[i], static_cast<std::int64_t>(i));
+    for (std::size_t i = 0; i < spec.axes[a].values.size(); ++i)
+      index.emplace(spec.axes[a].values[i], static_cast<std::int64_t>(i));
     combination_count_ *= static_cast<std::int64_t>(spec.axes[a].values.size());
   }
   grid_values_ = axis->values;
@@ -54,8 +55,8 @@ std::optional<std::int64_t> Refiner::combination_of(const science::Params& param
     const auto value = science::find_parameter(axis.name)->get(params);
     const auto found = other_index_[o].find(value);
     if (found == other_index_[o].end()) {
-      throw std::invalid_argument(fmt::format("refine: a run with {} = {} is off the grid", axis.name,
-                                              science::format_value(value)));
+      throw std::invalid_argument(
+          fmt::format("refine: a run with {} = {} is off the grid", axis.name, science::format_value(value)));
     }
     index = index * static_cast<std::int64_t>(axis.values.size()) + found->second;
   }
@@ -137,12 +138,19 @@ Refiner::Classified Refiner::classify(const Combination& combination, const scie
   if (found == combination.points.end()) return c;
   const auto& results = found->second.results;
   if (std::any_of(results.begin(), results.end(), [](const auto& r) { return !r.has_value(); })) return c;
-  const bool failed = std::any_of(results.begin(), results.end(), [](const auto& r) { return r->outcome != Outcome::done; });
+  const bool failed =
+      std::any_of(results.begin(), results.end(), [](const auto& r) { return r->outcome != Outcome::done; });
   if (failed) {
     switch (refine_->diverged_as) {
-      case spec::Refine::Diverged::above: c.side = Side::above; break;
-      case spec::Refine::Diverged::below: c.side = Side::below; break;
-      case spec::Refine::Diverged::skip: c.side = Side::skipped; break;
+      case spec::Refine::Diverged::above:
+        c.side = Side::above;
+        break;
+      case spec::Refine::Diverged::below:
+        c.side = Side::below;
+        break;
+      case spec::Refine::Diverged::skip:
+        c.side = Side::skipped;
+        break;
     }
     return c;
   }

@@ -17,8 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "science/params.hpp"
 #include "science/metrics.hpp"
+#include "science/params.hpp"
 #include "spec/grid.hpp"
 #include "spec/sweep_spec.hpp"
 
@@ -31,12 +31,12 @@ enum class Outcome : std::uint8_t { done, diverged, failed };
 enum class Direction : std::uint8_t { down, up };
 
 struct Crossing {
-  std::int64_t combination = 0;             // row-major index over the other axes, in axis order
-  std::vector<science::ParamValue> where;   // the other axes' values, in axis order
-  science::ParamValue lo, hi;               // the bracket: neighbouring points on either side
+  std::int64_t combination = 0;            // row-major index over the other axes, in axis order
+  std::vector<science::ParamValue> where;  // the other axes' values, in axis order
+  science::ParamValue lo, hi;              // the bracket: neighbouring points on either side
   Direction direction = Direction::up;
-  double estimate = 0;  // where the line through (lo, mean at lo) and (hi, mean at hi) meets the threshold;
-                        // the bracket's middle when an end has no mean (it diverged or failed)
+  double estimate = 0;    // where the line through (lo, mean at lo) and (hi, mean at hi) meets the threshold;
+                          // the bracket's middle when an end has no mean (it diverged or failed)
   std::int64_t runs = 0;  // refinement runs asked for this crossing (its midpoints x replicates)
   // Final: at most `tolerance` wide, or it cannot be halved (adjacent integers or doubles), or its midpoint
   // was skipped (diverged_as: skip), which leaves it wider. Not final: its next midpoint is still running.
@@ -99,7 +99,7 @@ class Refiner {
   };
   struct Combination {
     std::map<science::ParamValue, Point> points;
-    std::vector<Verdict> grid;  // by position in grid_values_: kept up to date, so derive() reads no map
+    std::vector<Verdict> grid;                // by position in grid_values_: kept up to date, so derive() reads no map
     std::vector<science::ParamValue> wanted;  // refinement points the results ask for, in the order found
     std::vector<Crossing> crossings;
     bool resolved = false;
@@ -116,14 +116,14 @@ class Refiner {
 
   const spec::SweepSpec* spec_;
   const spec::Refine* refine_;
-  std::size_t axis_;                                 // the refined axis's index in spec.axes
-  const science::ParamSpec* parameter_;              // the refined parameter
+  std::size_t axis_;                     // the refined axis's index in spec.axes
+  const science::ParamSpec* parameter_;  // the refined parameter
   double science::Metrics::*metric_;
-  std::vector<std::size_t> other_axes_;              // indices into spec.axes
+  std::vector<std::size_t> other_axes_;                                   // indices into spec.axes
   std::vector<std::map<science::ParamValue, std::int64_t>> other_index_;  // value -> coordinate, per other axis
-  std::vector<science::ParamValue> grid_values_;     // the refined axis's values, sorted
+  std::vector<science::ParamValue> grid_values_;                          // the refined axis's values, sorted
   std::int64_t combination_count_ = 1;
-  std::vector<bool> in_shard_;                       // by combination; empty: every combination
+  std::vector<bool> in_shard_;  // by combination; empty: every combination
   std::int64_t in_shard_count_ = 0;
   std::int64_t resolved_count_ = 0;
   std::unordered_map<std::int64_t, Combination> combinations_;  // those with a run noted or recorded

@@ -9,9 +9,12 @@ namespace {
 
 science::RowStatus row_status(science::RunStatus status) {
   switch (status) {
-    case science::RunStatus::done: return science::RowStatus::done;
-    case science::RunStatus::diverged: return science::RowStatus::diverged;
-    case science::RunStatus::interrupted: return science::RowStatus::pending;
+    case science::RunStatus::done:
+      return science::RowStatus::done;
+    case science::RunStatus::diverged:
+      return science::RowStatus::diverged;
+    case science::RunStatus::interrupted:
+      return science::RowStatus::pending;
   }
   return science::RowStatus::failed;  // not reached: every status is handled above
 }

@@ -1,8 +1,8 @@
 #include "sched/isa_agreement.hpp"
 
+#include <fmt/format.h>
 #include <boost/mpi/collectives.hpp>
 #include <boost/mpi/environment.hpp>
-#include <fmt/format.h>
 
 namespace hetsweep::sched {
 

@@ -1,12 +1,12 @@
 #include "sched/master.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <boost/mpi/collectives.hpp>
 #include <boost/mpi/environment.hpp>
 #include <boost/mpi/nonblocking.hpp>
 #include <boost/optional.hpp>
 #include <chrono>
-#include <fmt/format.h>
 #include <list>
 #include <thread>
 
@@ -68,10 +68,15 @@ StallWatch make_stall_watch(int workers, const std::optional<double>& stall_time
 
 class Dispatcher {
  public:
-  Dispatcher(const mpi::communicator& world, const std::vector<science::PendingRun>& work, ResultSink& sink, Progress& progress,
-             const MasterOptions& options)
-      : world_(world), work_(work), sink_(sink), progress_(progress), options_(options),
-        sizer_(options.batch_target_seconds), last_flush_(SteadyClock::now()),
+  Dispatcher(const mpi::communicator& world, const std::vector<science::PendingRun>& work, ResultSink& sink,
+             Progress& progress, const MasterOptions& options)
+      : world_(world),
+        work_(work),
+        sink_(sink),
+        progress_(progress),
+        options_(options),
+        sizer_(options.batch_target_seconds),
+        last_flush_(SteadyClock::now()),
         stalls_(make_stall_watch(world.size() - 1, options.stall_timeout_seconds)) {}
 
   MasterReport run() {
@@ -180,9 +185,9 @@ class Dispatcher {
   // A stalled worker never answers, so it cannot be waited for, nor can MPI end the job in order: write and
   // close everything received, report, and end the job with the stop's exit code (Slurm then requeues).
   [[noreturn]] void stop_for_stall(const Stall& stall) {
-    report_.stop_reason = fmt::format("a stalled worker (rank {} on {}, silent for {:.0f} s, --stall-timeout {:g})",
-                                      stall.worker, host(stall.worker), stall.silent_seconds,
-                                      *options_.stall_timeout_seconds);
+    report_.stop_reason =
+        fmt::format("a stalled worker (rank {} on {}, silent for {:.0f} s, --stall-timeout {:g})", stall.worker,
+                    host(stall.worker), stall.silent_seconds, *options_.stall_timeout_seconds);
     close_sink();
     world_.abort(interrupted_exit_code);
     std::abort();  // MPI_Abort does not return; Boost does not declare it [[noreturn]]
@@ -199,7 +204,8 @@ class Dispatcher {
     progress_.finish();
     report_.stopped_early = next_ < work_.size() || in_flight_ > 0 || report_.interrupted > 0;
     report_.dropped_held_runs = in_flight_ > 0;
-    if (report_.stopped_early && report_.stop_reason.empty()) report_.stop_reason = fmt::format("signal {}", stop_signal());
+    if (report_.stopped_early && report_.stop_reason.empty())
+      report_.stop_reason = fmt::format("signal {}", stop_signal());
     if (options_.on_closed) options_.on_closed(report_);
   }
 
@@ -300,7 +306,8 @@ void run_worker(const mpi::communicator& world) {
     std::vector<WorkResult> results;
     results.reserve(batch.size());
     // Once interrupted, the rest of this batch and any later one go back at once, unfinished.
-    for (const auto& item : batch) results.push_back(interrupt.interrupted() ? not_computed(item) : compute(item, stop));
+    for (const auto& item : batch)
+      results.push_back(interrupt.interrupted() ? not_computed(item) : compute(item, stop));
     if (send_request) send_request->wait();
     sending = std::move(results);
     send_request = world.isend(0, tag_results, sending);

@@ -55,8 +55,8 @@ struct MasterOptions {
 // A worker that holds work and stays silent too long (see StallWatch) gets one warning on stderr naming its
 // rank and host. Always releases the workers before returning. Waits by polling with short sleeps: a
 // blocking receive in Open MPI spins a whole core.
-MasterReport run_master(const boost::mpi::communicator& world, const std::vector<science::PendingRun>& work, ResultSink& sink,
-                        Progress& progress, const MasterOptions& options = {});
+MasterReport run_master(const boost::mpi::communicator& world, const std::vector<science::PendingRun>& work,
+                        ResultSink& sink, Progress& progress, const MasterOptions& options = {});
 
 // Ranks 1..N-1: compute whatever rank 0 sends until it says stop; once it says interrupt, stop the run in
 // progress between two steps and hand back every run not finished.

@@ -51,7 +51,8 @@ void serialize(Archive& ar, hetsweep::science::PendingRun& run, unsigned /*versi
 template <class Archive>
 void serialize(Archive& ar, hetsweep::sched::WorkResult& w, unsigned /*version*/) {
   auto& o = w.outcome;
-  ar& o.row& o.status& o.wall_seconds& o.result.status& o.result.steps_done& o.result.records& o.result.final_metrics& w.error;
+  ar& o.row& o.status& o.wall_seconds& o.result.status& o.result.steps_done& o.result.records& o.result.final_metrics& w
+      .error;
 }
 
 }  // namespace boost::serialization

@@ -1,11 +1,11 @@
 #include "sched/progress.hpp"
 
-#include <chrono>
-#include <cstdlib>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <string>
 #include <unistd.h>
+#include <chrono>
+#include <cstdlib>
+#include <string>
 
 #include "sched/console.hpp"
 
@@ -46,7 +46,9 @@ bool stderr_reaches_a_terminal() {
 }
 
 Progress Progress::on_stderr(std::int64_t total, std::int64_t already_done, Style style) {
-  auto steady = [] { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); };
+  auto steady = [] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  };
   if (style == Style::automatic) style = stderr_reaches_a_terminal() ? Style::bar : Style::lines;
   return Progress(style == Style::none ? nullptr : stderr, style == Style::bar, total, already_done, steady);
 }
@@ -74,7 +76,8 @@ void Progress::print() {
   if (live_) {
     constexpr int width = 30;
     const int filled = static_cast<int>(width * percent / 100.0);
-    tell(out_, fmt::format("\r[{}{}] {}/{} runs  {:.1f} runs/s  ETA {}   ", std::string(static_cast<std::size_t>(filled), '#'),
+    tell(out_, fmt::format("\r[{}{}] {}/{} runs  {:.1f} runs/s  ETA {}   ",
+                           std::string(static_cast<std::size_t>(filled), '#'),
                            std::string(static_cast<std::size_t>(width - filled), '.'), finished, total_, rate, eta));
   } else {
     tell(out_, fmt::format("hetsweep: {}/{} runs done ({:.1f}%), {:.1f} runs/s, ETA {}\n", finished, total_, percent,

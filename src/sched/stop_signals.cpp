@@ -1,7 +1,7 @@
 #include "sched/stop_signals.hpp"
 
-#include <csignal>
 #include <unistd.h>
+#include <csignal>
 
 namespace hetsweep::sched {
 namespace {

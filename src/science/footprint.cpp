@@ -1,9 +1,9 @@
 #include "science/footprint.hpp"
 
+#include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -72,9 +72,9 @@ std::optional<ParamProblem> check_memory(const Params& params, double limit_byte
   const auto estimate = estimate_run_memory(params);
   if (estimate.bytes <= limit_bytes) return std::nullopt;
   const auto what = estimate.dominant == "environments" ? "the environments"
-                    : estimate.dominant == "batch_size"  ? "the batch"
-                    : estimate.dominant == "steps"       ? "the records (steps / record_every)"
-                                                         : "the d x d matrices";
+                    : estimate.dominant == "batch_size" ? "the batch"
+                    : estimate.dominant == "steps"      ? "the records (steps / record_every)"
+                                                        : "the d x d matrices";
   return ParamProblem{std::string(estimate.dominant),
                       fmt::format("one run would need about {} of memory, mostly for {}; a run may take at most {} "
                                   "(a quarter of this machine's memory)",

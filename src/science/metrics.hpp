@@ -18,9 +18,8 @@ struct Metrics {
 
 inline constexpr std::array<std::string_view, 5> metric_names{"true_signal", "spurious_signal", "err_invariant",
                                                               "err_pooled", "loss"};
-inline constexpr std::array<double Metrics::*, 5> metric_fields{&Metrics::true_signal, &Metrics::spurious_signal,
-                                                                &Metrics::err_invariant, &Metrics::err_pooled,
-                                                                &Metrics::loss};
+inline constexpr std::array<double Metrics::*, 5> metric_fields{
+    &Metrics::true_signal, &Metrics::spurious_signal, &Metrics::err_invariant, &Metrics::err_pooled, &Metrics::loss};
 
 struct Record {
   std::int64_t step = 0;

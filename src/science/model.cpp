@@ -37,7 +37,8 @@ std::vector<double> spurious_values(const Params& p) {
   const auto k = static_cast<std::size_t>(p.environments);
   std::vector<double> s(k, p.spurious_mean);
   for (std::size_t e = 0; k > 1 && e < k; ++e) {
-    s[e] = p.spurious_mean - p.heterogeneity + 2.0 * p.heterogeneity * static_cast<double>(e) / static_cast<double>(k - 1);
+    s[e] =
+        p.spurious_mean - p.heterogeneity + 2.0 * p.heterogeneity * static_cast<double>(e) / static_cast<double>(k - 1);
   }
   return s;
 }

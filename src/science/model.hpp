@@ -4,9 +4,9 @@
 #include <Eigen/Core>
 #include <vector>
 
+#include "science/metrics.hpp"
 #include "science/params.hpp"
 #include "science/random.hpp"
-#include "science/metrics.hpp"
 
 namespace hetsweep::science {
 
@@ -41,7 +41,7 @@ class Model {
   [[nodiscard]] const Matrix& basis() const { return basis_; }
   [[nodiscard]] bool axis_basis() const { return axis_basis_; }
   [[nodiscard]] const Matrix& invariant_target() const { return invariant_target_; }  // A*
-  [[nodiscard]] const Matrix& environment_target(int e) const {                      // A* + A^(e)
+  [[nodiscard]] const Matrix& environment_target(int e) const {                       // A* + A^(e)
     return environment_targets_[static_cast<std::size_t>(e)];
   }
   [[nodiscard]] const Matrix& pooled_target() const { return pooled_target_; }  // A* + mean_e A^(e)

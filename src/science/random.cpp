@@ -41,7 +41,7 @@ void portable_blocks(PhiloxKey key, PhiloxCounterTail tail, std::uint32_t first,
 
 template <int V>
 __attribute__((target("avx2"))) std::size_t avx2_blocks(PhiloxKey key, PhiloxCounterTail tail, std::uint32_t first,
-                                                         std::span<std::uint64_t> out) {
+                                                        std::span<std::uint64_t> out) {
   constexpr std::size_t group = 4 * V;
   const __m256i m0 = _mm256_set1_epi64x(multiplier0), m1 = _mm256_set1_epi64x(multiplier1);
   const __m256i low = _mm256_set1_epi64x(0xffffffff), lane = _mm256_set_epi64x(3, 2, 1, 0);
@@ -84,8 +84,8 @@ __attribute__((target("avx2"))) std::size_t avx2_blocks(PhiloxKey key, PhiloxCou
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 template <int V>
-__attribute__((target("avx512f"))) std::size_t avx512_blocks(PhiloxKey key, PhiloxCounterTail tail,
-                                                              std::uint32_t first, std::span<std::uint64_t> out) {
+__attribute__((target("avx512f"))) std::size_t avx512_blocks(PhiloxKey key, PhiloxCounterTail tail, std::uint32_t first,
+                                                             std::span<std::uint64_t> out) {
   constexpr std::size_t group = 8 * V;
   const __m512i m0 = _mm512_set1_epi64(multiplier0), m1 = _mm512_set1_epi64(multiplier1);
   const __m512i low = _mm512_set1_epi64(0xffffffff), lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
@@ -150,7 +150,7 @@ bool philox_kernel_supported(PhiloxKernel kernel) {
 PhiloxKernel fastest_philox_kernel() {
   static const PhiloxKernel fastest = philox_kernel_supported(PhiloxKernel::avx512) ? PhiloxKernel::avx512
                                       : philox_kernel_supported(PhiloxKernel::avx2) ? PhiloxKernel::avx2
-                                                                                     : PhiloxKernel::portable;
+                                                                                    : PhiloxKernel::portable;
   return fastest;
 }
 

@@ -12,13 +12,13 @@ namespace hetsweep::science {
 
 // What a stream is for. Distinct purposes give independent streams under the same seed.
 enum class Purpose : std::uint64_t {
-  basis = 1,          // the Haar-random rotation
-  initialization,     // U0's Gaussian matrix when width < dim
-  schedule,           // hetero's environment per step (schedule: random)
-  sample_environment, // pooled's environment per sample
-  sensing,            // the sensing draws (materialized: the matrices; exact: their projections)
-  complement,         // exact sampler: the Gaussian on the orthogonal complement
-  noise,              // the observation noise
+  basis = 1,           // the Haar-random rotation
+  initialization,      // U0's Gaussian matrix when width < dim
+  schedule,            // hetero's environment per step (schedule: random)
+  sample_environment,  // pooled's environment per sample
+  sensing,             // the sensing draws (materialized: the matrices; exact: their projections)
+  complement,          // exact sampler: the Gaussian on the orthogonal complement
+  noise,               // the observation noise
 };
 
 // Philox4x32-10 on many counters at once. Every kernel computes exactly Random123's r123::Philox4x32; they

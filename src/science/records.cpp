@@ -2,9 +2,7 @@
 
 namespace hetsweep::science {
 
-bool is_record_step(const Params& params, std::int64_t t) {
-  return t % params.record_every == 0 || t == params.steps;
-}
+bool is_record_step(const Params& params, std::int64_t t) { return t % params.record_every == 0 || t == params.steps; }
 
 std::vector<std::int64_t> record_steps(const Params& p) {
   std::vector<std::int64_t> steps;

@@ -107,7 +107,8 @@ class PackedDifferences {
   // Packs the columns of the environments from `first` on, `count` of them (see environments()).
   void update(const Matrix& u, int first, int count) {
     x_.noalias() = u * u.transpose();
-    for (int k = first; k < first + count; ++k) packing_.pack_difference(x_, model_.environment_target(k), columns_.col(k));
+    for (int k = first; k < first + count; ++k)
+      packing_.pack_difference(x_, model_.environment_target(k), columns_.col(k));
   }
   // The columns a step with environment e (or e < 0: all) uses: the first and how many.
   [[nodiscard]] std::pair<int, int> environments(int e) const {
@@ -215,7 +216,8 @@ class ExactGaussian final : public StepGradient {
     // Columns first.. of a_e = (c_e, -sigma), the last entry only with noise.
     const Eigen::Index size = rank + (noise_ != 0 ? 1 : 0);
     auto weights = weights_.topRows(size);
-    weights.block(0, first, rank, count).noalias() = basis.transpose() * differences_.columns().middleCols(first, count);
+    weights.block(0, first, rank, count).noalias() =
+        basis.transpose() * differences_.columns().middleCols(first, count);
     if (noise_ != 0) weights.row(rank).segment(first, count).setConstant(-noise_);
     count_samples(e);
 
@@ -390,8 +392,7 @@ int hetero_environment(const Params& p, const RandomStreams& streams, std::int64
   return e;
 }
 
-std::unique_ptr<StepGradient> make_step_gradient(const Model& model, const Params& p,
-                                                 const RandomStreams& streams) {
+std::unique_ptr<StepGradient> make_step_gradient(const Model& model, const Params& p, const RandomStreams& streams) {
   if (p.algorithm == Algorithm::hetero_gd || p.algorithm == Algorithm::pooled_gd) {
     return std::make_unique<PopulationGradient>(model, p, streams);
   }

@@ -17,9 +17,9 @@ using StopCheck = std::function<bool()>;
 
 // Runs one simulation. Every random draw comes from a Philox stream keyed by `seed`, so the result is a pure
 // function of (params, seed) for a given build. Requires valid params (see check_value, check_consistency).
-// When `stop` returns true before step t (0 < t < steps; step 0 is always recorded), the run ends there: status `interrupted`,
-// steps_done = t, the records of steps before t, and final_metrics the state U_t with a NaN loss. A run that is
-// not stopped has exactly the result it has without `stop`.
+// When `stop` returns true before step t (0 < t < steps; step 0 is always recorded), the run ends there: status
+// `interrupted`, steps_done = t, the records of steps before t, and final_metrics the state U_t with a NaN loss. A run
+// that is not stopped has exactly the result it has without `stop`.
 RunResult simulate(const Params& params, std::uint64_t seed, const StopCheck& stop = {});
 
 }  // namespace hetsweep::science

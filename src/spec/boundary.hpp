@@ -10,13 +10,13 @@ namespace hetsweep::spec {
 
 // One located crossing of the refine threshold along the refine axis, for one combination of the other axes.
 struct Crossing {
-  enum class Direction { down, up };  // down: the metric falls below the threshold as the axis grows
+  enum class Direction { down, up };       // down: the metric falls below the threshold as the axis grows
   std::vector<science::ParamValue> where;  // the other axes' values, in axis order (the refine axis left out)
   double lo = 0;
   double hi = 0;
   Direction direction = Direction::down;
-  double estimate = 0;     // linear interpolation of the replicate means between lo and hi
-  std::int64_t runs = 0;   // runs spent locating it, replicates included
+  double estimate = 0;    // linear interpolation of the replicate means between lo and hi
+  std::int64_t runs = 0;  // runs spent locating it, replicates included
   friend bool operator==(const Crossing&, const Crossing&) = default;
 };
 

@@ -43,8 +43,8 @@ class BlockReader {
   // where the block's key `refine` is.
   std::map<std::string, Field, std::less<>> fields(const Field& block, const YAML::Mark& key_mark) const {
     if (!block.node.IsMap()) {
-      fail(block, fmt::format("expected a map with {} and optionally diverged_as, got {}", fmt::join(required_keys, ", "),
-                              shape(block.node)));
+      fail(block, fmt::format("expected a map with {} and optionally diverged_as, got {}",
+                              fmt::join(required_keys, ", "), shape(block.node)));
     }
     std::map<std::string, Field, std::less<>> result;
     for (auto it = block.node.begin(); it != block.node.end(); ++it) {
@@ -53,8 +53,9 @@ class BlockReader {
       const std::string name = key.Scalar();
       const std::string full = "refine." + name;
       if (std::find(refine_keys.begin(), refine_keys.end(), name) == refine_keys.end()) {
-        fail(key.Mark(), full, fmt::format("unknown key '{}'{} (refine has {})", name, suggestion(name, refine_keys),
-                                           fmt::join(refine_keys, ", ")));
+        fail(key.Mark(), full,
+             fmt::format("unknown key '{}'{} (refine has {})", name, suggestion(name, refine_keys),
+                         fmt::join(refine_keys, ", ")));
       }
       const YAML::Node value = it->second;
       const Field field{value, value.IsNull() ? key.Mark() : value.Mark(), full};
@@ -64,7 +65,8 @@ class BlockReader {
     }
     for (const auto name : required_keys) {
       if (!result.contains(name)) {
-        fail(key_mark, "refine", fmt::format("'{}' is missing (refine needs {})", name, fmt::join(required_keys, ", ")));
+        fail(key_mark, "refine",
+             fmt::format("'{}' is missing (refine needs {})", name, fmt::join(required_keys, ", ")));
       }
     }
     return result;
@@ -81,14 +83,18 @@ class BlockReader {
     if (!at.node.IsScalar()) fail(at, fmt::format("expected a number, got {}", shape(at.node)));
     const std::string& text = at.node.Scalar();
     if (at.node.Tag() != "?") fail(at, fmt::format("expected a number, got the string \"{}\"", text));
-    const std::string_view body = text.starts_with('+') || text.starts_with('-') ? std::string_view(text).substr(1) : text;
+    const std::string_view body =
+        text.starts_with('+') || text.starts_with('-') ? std::string_view(text).substr(1) : text;
     constexpr std::array<std::string_view, 3> infinities{".inf", ".Inf", ".INF"};
     constexpr std::array<std::string_view, 3> nans{".nan", ".NaN", ".NAN"};
-    if (std::find(infinities.begin(), infinities.end(), body) != infinities.end()) fail(at, fmt::format("{} is not finite", text));
+    if (std::find(infinities.begin(), infinities.end(), body) != infinities.end())
+      fail(at, fmt::format("{} is not finite", text));
     if (std::find(nans.begin(), nans.end(), text) != nans.end()) fail(at, fmt::format("{} is not a number", text));
-    const bool numeric_characters = !body.empty() && body.front() != '+' && body.front() != '-' && std::all_of(body.begin(), body.end(), [](char c) {
-      return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
-    });
+    const bool numeric_characters =
+        !body.empty() && body.front() != '+' && body.front() != '-' &&
+        std::all_of(body.begin(), body.end(), [](char c) {
+          return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+        });
     double value = 0;
     const auto [end, error] = std::from_chars(body.data(), body.data() + body.size(), value);
     if (!numeric_characters || (error != std::errc() && error != std::errc::result_out_of_range) ||
@@ -149,8 +155,8 @@ Refine::Diverged read_diverged(const BlockReader& reader, const Field& at) {
   for (std::size_t i = 0; i < diverged_names.size(); ++i) {
     if (diverged_names[i] == name) return static_cast<Refine::Diverged>(i);
   }
-  reader.fail(at, fmt::format("unknown choice '{}'{} (one of above, below, skip)", name,
-                              suggestion(name, diverged_names)));
+  reader.fail(at,
+              fmt::format("unknown choice '{}'{} (one of above, below, skip)", name, suggestion(name, diverged_names)));
 }
 
 std::string display(double x) { return fmt::format("{}", x); }
@@ -184,15 +190,16 @@ std::string describe(const Refine& refine) {
 }
 
 std::optional<std::string> refine_conflict(const SweepSpec& stored, const SweepSpec& now) {
-  const auto text = [](const std::optional<Refine>& r) { return r ? fmt::format("{{{}}}", describe(*r)) : std::string("none"); };
+  const auto text = [](const std::optional<Refine>& r) {
+    return r ? fmt::format("{{{}}}", describe(*r)) : std::string("none");
+  };
   if (stored.refine != now.refine) {
     return fmt::format("refine differs: the file has {}, the spec has {}", text(stored.refine), text(now.refine));
   }
   if (!stored.refine) return std::nullopt;
   const auto values = [&](const SweepSpec& spec) {
-    const auto& axis = *std::find_if(spec.axes.begin(), spec.axes.end(), [&](const Axis& a) {
-      return a.name == stored.refine->axis;
-    });
+    const auto& axis =
+        *std::find_if(spec.axes.begin(), spec.axes.end(), [&](const Axis& a) { return a.name == stored.refine->axis; });
     return std::set<science::ParamValue>(axis.values.begin(), axis.values.end());
   };
   if (values(stored) != values(now)) {

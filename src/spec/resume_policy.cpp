@@ -36,8 +36,10 @@ std::string fingerprint(const SweepSpec& spec) {
 }
 
 std::optional<std::string> resume_conflict(const SweepSpec& stored, const SweepSpec& now) {
-  if (stored.name != now.name) return fmt::format("name differs: the file has {}, the spec has {}", stored.name, now.name);
-  if (stored.seed != now.seed) return fmt::format("seed differs: the file has {}, the spec has {}", stored.seed, now.seed);
+  if (stored.name != now.name)
+    return fmt::format("name differs: the file has {}, the spec has {}", stored.name, now.name);
+  if (stored.seed != now.seed)
+    return fmt::format("seed differs: the file has {}, the spec has {}", stored.seed, now.seed);
   const auto axis_names = [](const SweepSpec& spec) {
     std::vector<std::string> names;
     for (const auto& axis : spec.axes) names.push_back(axis.name);
@@ -59,9 +61,8 @@ std::optional<std::string> resume_conflict(const SweepSpec& stored, const SweepS
     }
   }
   for (const auto& axis : stored.axes) {
-    const auto& values = std::find_if(now.axes.begin(), now.axes.end(), [&](const Axis& a) {
-                           return a.name == axis.name;
-                         })->values;
+    const auto& values =
+        std::find_if(now.axes.begin(), now.axes.end(), [&](const Axis& a) { return a.name == axis.name; })->values;
     const std::set<science::ParamValue> present(values.begin(), values.end());
     // The first few missing values, so the message stays one readable line.
     constexpr std::size_t shown = 10;

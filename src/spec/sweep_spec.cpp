@@ -6,6 +6,9 @@
 #include "spec/suggestions.hpp"
 #include "spec/yaml_scalars.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -13,14 +16,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <limits>
 #include <map>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <utility>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -40,8 +40,8 @@ constexpr std::array<std::string_view, 6> consistency_inputs{"dim",   "invariant
                                                              "width", "sampler",        "sensing"};
 // The parameters science::estimate_run_memory reads.
 constexpr std::array<std::string_view, 12> memory_inputs{
-    "dim",       "width",  "environments", "batch_size",     "sensing",      "sampler",
-    "algorithm", "steps",  "record_every", "invariant_rank", "spurious_rank", "basis"};
+    "dim",       "width", "environments", "batch_size",     "sensing",       "sampler",
+    "algorithm", "steps", "record_every", "invariant_rank", "spurious_rank", "basis"};
 // The parameters the number of records of a run depends on.
 constexpr const auto& record_inputs = science::record_step_inputs;
 
@@ -95,7 +95,8 @@ class Parser {
 
   // One value written as text outside a spec (a command-line flag), read as the same plain scalar in a spec
   // would be; `key` names it in errors.
-  science::ParamValue text_value(const science::ParamSpec& param, const std::string& text, const std::string& key) const {
+  science::ParamValue text_value(const science::ParamSpec& param, const std::string& text,
+                                 const std::string& key) const {
     return param_value(param, plain_scalar(text, key));
   }
   std::uint64_t text_seed(const std::string& text, const std::string& key) const {
@@ -163,7 +164,8 @@ class Parser {
       throw SpecError(file_, 0, 0, "", "the spec is empty: expected a map with name, seed, fixed, grid, replicates");
     }
     if (!root.IsMap()) {
-      fail(root.Mark(), "", fmt::format("expected a map with name, seed, fixed, grid, replicates; got {}", shape(root)));
+      fail(root.Mark(), "",
+           fmt::format("expected a map with name, seed, fixed, grid, replicates; got {}", shape(root)));
     }
     return root;
   }
@@ -304,8 +306,12 @@ class Parser {
   science::ParamValue param_value(const science::ParamSpec& param, const Located& at) const {
     science::ParamValue value;
     switch (param.kind) {
-      case science::ParamKind::integer: value = integer(at, "an integer"); break;
-      case science::ParamKind::real: value = finite_number(at, scalar(at, "a number"), "a number"); break;
+      case science::ParamKind::integer:
+        value = integer(at, "an integer");
+        break;
+      case science::ParamKind::real:
+        value = finite_number(at, scalar(at, "a number"), "a number");
+        break;
       case science::ParamKind::choice: {
         const auto expected = fmt::format("one of {}", fmt::join(param.choices, ", "));
         const auto s = scalar(at, expected);
@@ -430,7 +436,8 @@ class Parser {
     for (const auto& s : sources) factors.push_back(fmt::format("{} {}", s.size, s.param->name));
     factors.push_back(fmt::format("{} replicates", replicates));
     const auto [mark, key] = size_location();
-    fail(mark, key, fmt::format("{} = {} runs exceeds the limit of {}", fmt::join(factors, " x "), count(runs), max_runs));
+    fail(mark, key,
+         fmt::format("{} = {} runs exceeds the limit of {}", fmt::join(factors, " x "), count(runs), max_runs));
   }
 
   // Where a problem with the size of the sweep is reported: `grid`, else `replicates`, else what sets the
@@ -545,7 +552,8 @@ class Parser {
   // A problem of a combination of parameters, reported where its key is swept or fixed (or at the top of the
   // file for a default value), with the swept values that produce it.
   [[noreturn]] void fail(const science::ParamProblem& problem, const std::string& swept_values) const {
-    const auto reason = swept_values.empty() ? problem.message : fmt::format("{} (at {})", problem.message, swept_values);
+    const auto reason =
+        swept_values.empty() ? problem.message : fmt::format("{} (at {})", problem.message, swept_values);
     if (const auto swept = axis_marks_.find(problem.key); swept != axis_marks_.end()) {
       fail(swept->second, "grid." + problem.key, reason);
     }
@@ -576,7 +584,6 @@ class Parser {
                      "(record_every) or sweep less",
                      count(static_cast<std::int64_t>(cells)), max_trajectory_cells));
   }
-
 
   // A saturated count as text.
   static std::string count(std::int64_t n) {
@@ -640,8 +647,8 @@ SweepSpec load_spec(const std::filesystem::path& path) {
     throw SpecError(file, 0, 0, "", fmt::format("the spec must be a regular file, but this is {}", kind));
   }
   const auto too_large = [&](std::string_view size) {
-    return SpecError(file, 0, 0, "", fmt::format("the spec is {}, more than the limit of {} bytes (1 MiB)", size,
-                                                 max_spec_bytes));
+    return SpecError(file, 0, 0, "",
+                     fmt::format("the spec is {}, more than the limit of {} bytes (1 MiB)", size, max_spec_bytes));
   };
   if (status.st_size > max_spec_bytes) throw too_large(fmt::format("{} bytes", status.st_size));
   // Read at most one byte past the limit, in case the file grew since fstat.

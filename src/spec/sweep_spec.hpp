@@ -45,7 +45,7 @@ struct SweepSpec {
   std::vector<std::string> fixed_keys;  // the parameters `fixed` sets, in file order
   std::vector<Axis> axes;               // in file order
   std::int64_t replicates = 1;
-  std::string text;                     // the YAML source, verbatim
+  std::string text;  // the YAML source, verbatim
   std::optional<Refine> refine;
 };
 

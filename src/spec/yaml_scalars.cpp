@@ -62,8 +62,10 @@ Scalar resolve_plain(const std::string& text) {
   constexpr std::array<std::string_view, 6> booleans{"true", "True", "TRUE", "false", "False", "FALSE"};
   if (std::find(booleans.begin(), booleans.end(), text) != booleans.end()) return {Type::boolean, text};
   const std::string_view s = text;
-  if (s.size() > 2 && s.starts_with("0x") && all_digits(s.substr(2), 16)) return integer_scalar(text, s.substr(2), 16, false);
-  if (s.size() > 2 && s.starts_with("0o") && all_digits(s.substr(2), 8)) return integer_scalar(text, s.substr(2), 8, false);
+  if (s.size() > 2 && s.starts_with("0x") && all_digits(s.substr(2), 16))
+    return integer_scalar(text, s.substr(2), 16, false);
+  if (s.size() > 2 && s.starts_with("0o") && all_digits(s.substr(2), 8))
+    return integer_scalar(text, s.substr(2), 8, false);
   const bool negative = s.starts_with('-');
   const auto body = (negative || s.starts_with('+')) ? s.substr(1) : s;
   if (all_digits(body, 10)) return integer_scalar(text, body, 10, negative);
@@ -90,11 +92,16 @@ std::string excerpt(std::string_view text) {
 
 std::string describe(const Scalar& s) {
   switch (s.type) {
-    case Scalar::Type::null: return "null";
-    case Scalar::Type::boolean: return fmt::format("the boolean {}", s.text);
-    case Scalar::Type::integer: return fmt::format("the integer {}", s.text);
-    case Scalar::Type::real: return fmt::format("the number {}", s.text);
-    case Scalar::Type::string: return fmt::format("the string \"{}\"", excerpt(s.text));
+    case Scalar::Type::null:
+      return "null";
+    case Scalar::Type::boolean:
+      return fmt::format("the boolean {}", s.text);
+    case Scalar::Type::integer:
+      return fmt::format("the integer {}", s.text);
+    case Scalar::Type::real:
+      return fmt::format("the number {}", s.text);
+    case Scalar::Type::string:
+      return fmt::format("the string \"{}\"", excerpt(s.text));
   }
   return s.text;
 }

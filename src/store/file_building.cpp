@@ -70,7 +70,7 @@ void write_long_name(const h5::File& file, const std::string& object, const std:
 // The netCDF/CF way to say what the values of a status variable mean.
 void write_status_flags(const h5::File& file, const std::string& object, const std::string& prefix) {
   h5::write_int8_attribute(file, object, prefix + "flag_values", layout::status_values);
-  h5::write_string_attribute(file, object, prefix + "flag_meanings", std::string(layout::status_meanings));
+  h5::write_string_attribute(file, object, prefix + "flag_meanings", layout::flag_meanings(layout::status_names));
 }
 
 std::string coordinate_long_name(const std::string& name) {
@@ -116,12 +116,13 @@ void create_runs(const h5::File& file, const layout::RowLayout& rows, hsize_t n_
                                   h5::Dataspace::simple(std::array{n_rows}, std::array{H5S_UNLIMITED}),
                                   chunked({std::clamp(n_rows, min_per_run_chunk, runs_chunk_rows)}, runs_cache_bytes));
   runs.attach_scale(run, 0);
-  write_long_name(file, layout::runs_path,
-                  "one row per run: parameters, replicate, seed, status and final metrics", false);
+  write_long_name(file, layout::runs_path, "one row per run: parameters, replicate, seed, status and final metrics",
+                  false);
   write_status_flags(file, layout::runs_path, "status_");
   if (rows.has_origin()) {
     h5::write_int8_attribute(file, layout::runs_path, "origin_flag_values", layout::origin_values);
-    h5::write_string_attribute(file, layout::runs_path, "origin_flag_meanings", std::string(layout::origin_meanings));
+    h5::write_string_attribute(file, layout::runs_path, "origin_flag_meanings",
+                               layout::flag_meanings(layout::origin_names));
   }
 }
 
@@ -246,9 +247,9 @@ void create_boundary(const h5::File& file, const spec::SweepSpec& spec) {
   h5::write_string_attribute(file, layout::boundary_group, "metric", refine.metric);
   h5::write_double_attribute(file, layout::boundary_group, "threshold", refine.threshold);
   h5::write_double_attribute(file, layout::boundary_group, "tolerance", refine.tolerance);
-  h5::write_string_attribute(file, layout::boundary_group, "long_name",
-                             fmt::format("crossings of {} = {} along {}", layout::final_field(refine.metric),
-                                         refine.threshold, refine.axis));
+  h5::write_string_attribute(
+      file, layout::boundary_group, "long_name",
+      fmt::format("crossings of {} = {} along {}", layout::final_field(refine.metric), refine.threshold, refine.axis));
   const auto empty = [&](const std::string& path, hid_t type) {
     auto layout = chunked({min_per_run_chunk});
     layout.fletcher32 = h5::check(H5Tis_variable_str(type), "H5Tis_variable_str", path) == 0;
@@ -279,7 +280,7 @@ void create_boundary(const h5::File& file, const spec::SweepSpec& spec) {
   column("direction", H5T_STD_I8LE, "direction of the crossing as the axis grows", false);
   h5::write_int8_attribute(file, layout::boundary_path("direction"), "flag_values", layout::direction_values);
   h5::write_string_attribute(file, layout::boundary_path("direction"), "flag_meanings",
-                             std::string(layout::direction_meanings));
+                             layout::flag_meanings(layout::direction_names));
   column("estimate", H5T_IEEE_F64LE,
          fmt::format("{}: where the replicate mean crosses the threshold, linearly interpolated", axis_name), true);
   column("runs", H5T_STD_I64LE, "runs spent locating the crossing, replicates included", true);
@@ -345,8 +346,8 @@ void create_axes_and_cube(const h5::File& file, const spec::SweepSpec& spec, con
   }
   h5::DatasetLayout status_layout;  // contiguous, allocated at creation as 0 (pending)
   status_layout.allocate_early = true;
-  auto status = h5::Dataset::create(file, layout::cube_status_path, H5T_STD_I8LE, h5::Dataspace::simple(shape),
-                                    status_layout);
+  auto status =
+      h5::Dataset::create(file, layout::cube_status_path, H5T_STD_I8LE, h5::Dataspace::simple(shape), status_layout);
   if (!values_by_cell.status.empty()) status.write_all(H5T_NATIVE_INT8, values_by_cell.status.data());
   for (std::size_t d = 0; d < scales.size(); ++d) status.attach_scale(scales[d], static_cast<unsigned>(d));
   write_long_name(file, layout::cube_status_path, "run status", false);

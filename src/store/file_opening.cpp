@@ -30,10 +30,9 @@ h5::File open_existing(const fs::path& path, h5::Access access, bool recover_aft
   try {
     return h5::File::open(path, access, recover_after_crash);
   } catch (const h5::TruncatedFile& e) {
-    throw ResultsFileError(path,
-                           fmt::format("is truncated (shorter than its HDF5 superblock says), e.g. an incomplete "
-                                       "copy; restore the whole file ({})",
-                                       e.what()));
+    throw ResultsFileError(path, fmt::format("is truncated (shorter than its HDF5 superblock says), e.g. an incomplete "
+                                             "copy; restore the whole file ({})",
+                                             e.what()));
   } catch (const h5::LockedFile& e) {
     throw ResultsFileError(path, fmt::format("is locked by another process (a reader that opened it before "
                                              "this writer, or a non-SWMR writer); close it and retry ({})",
@@ -103,7 +102,8 @@ fs::path resolve_output(const fs::path& path) {
   fs::path resolved = path;
   for (int links = 0; fs::is_symlink(fs::symlink_status(resolved)); ++links) {
     if (links == max_links) {
-      throw fs::filesystem_error("cannot follow the output's links", path, std::make_error_code(std::errc::too_many_symbolic_link_levels));
+      throw fs::filesystem_error("cannot follow the output's links", path,
+                                 std::make_error_code(std::errc::too_many_symbolic_link_levels));
     }
     const auto target = fs::read_symlink(resolved);
     resolved = target.is_absolute() ? target : directory_of(resolved) / target;

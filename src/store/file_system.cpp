@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <csignal>
-#include <cerrno>
 #include <cstring>
 
 namespace hetsweep::store {

@@ -28,9 +28,9 @@ const bool library_set_up = [] {
 constexpr const char* clear_status_flags_property = "clear_status_flags";
 
 herr_t collect_entry(unsigned /*n*/, const H5E_error2_t* entry, void* stack) {
-  static_cast<std::vector<StackEntry>*>(stack)->push_back(
-      {entry->maj_num, entry->min_num, entry->func_name != nullptr ? entry->func_name : "?",
-       entry->desc != nullptr ? entry->desc : ""});
+  static_cast<std::vector<StackEntry>*>(stack)->push_back({entry->maj_num, entry->min_num,
+                                                           entry->func_name != nullptr ? entry->func_name : "?",
+                                                           entry->desc != nullptr ? entry->desc : ""});
   return 0;
 }
 
@@ -433,9 +433,9 @@ void Dataset::fail_read(hid_t mem_type, const Dataspace* file_selection) const {
       }
     }
     if (failing.empty()) throw;
-    throw ChecksumFailure(e.call(), e.context(), e.stack(), Failure::checksum,
-                          fmt::format("{} (a chunk each) fail their checksum: the file is damaged there",
-                                      fmt::join(failing, ", ")));
+    throw ChecksumFailure(
+        e.call(), e.context(), e.stack(), Failure::checksum,
+        fmt::format("{} (a chunk each) fail their checksum: the file is damaged there", fmt::join(failing, ", ")));
   }
 }
 

@@ -1,6 +1,7 @@
 #include "store/layout.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -75,8 +76,9 @@ std::string parameter_long_name(std::string_view parameter) {
 
 RowLayout::RowLayout(Format format, bool with_origin)
     : has_origin_(format == Format::hetsweep_2 && with_origin),
-      status_type_(format == Format::hetsweep_1 ? h5::Datatype::int8_enum(status_names)
-                                               : h5::Datatype(h5::check(H5Tcopy(H5T_NATIVE_INT8), "H5Tcopy", "int8"))) {
+      status_type_(format == Format::hetsweep_1
+                       ? h5::Datatype::int8_enum(status_names)
+                       : h5::Datatype(h5::check(H5Tcopy(H5T_NATIVE_INT8), "H5Tcopy", "int8"))) {
   std::size_t offset = params_offset;
   for (const auto& spec : science::parameters()) {
     std::size_t size = 8;
@@ -108,8 +110,8 @@ RowLayout::RowLayout(Format format, bool with_origin)
   for (const auto& field : params_) {
     h5::Datatype choice;
     if (field.spec->kind == science::ParamKind::choice) {
-      choice = format == Format::hetsweep_1 ? h5::Datatype::fixed_string(field.size)
-                                            : h5::Datatype::char_array(field.size);
+      choice =
+          format == Format::hetsweep_1 ? h5::Datatype::fixed_string(field.size) : h5::Datatype::char_array(field.size);
     }
     choice_types_.push_back(std::move(choice));
   }
@@ -179,8 +181,11 @@ RowIdentity RowLayout::decode(const std::byte* in) const {
 
 // ---------------------------------------------------------------------------------------------------------
 
+std::string flag_meanings(std::span<const std::string_view> names) { return fmt::format("{}", fmt::join(names, " ")); }
+
 std::vector<std::int64_t> record_step_union(const spec::SweepSpec& spec) {
-  // Only `steps` and `record_every` decide the record steps: take the values each has in the sweep.
+  // Only science::record_step_inputs (steps, record_every) decide the record steps: take the values each has
+  // in the sweep.
   auto values_of = [&](std::string_view name) {
     const auto* param = science::find_parameter(name);
     for (const auto& axis : spec.axes) {
@@ -188,11 +193,12 @@ std::vector<std::int64_t> record_step_union(const spec::SweepSpec& spec) {
     }
     return std::vector<science::ParamValue>{param->get(spec.base)};
   };
-  const auto* steps_param = science::find_parameter("steps");
-  const auto* every_param = science::find_parameter("record_every");
+  const auto [steps_name, every_name] = science::record_step_inputs;
+  const auto* steps_param = science::find_parameter(steps_name);
+  const auto* every_param = science::find_parameter(every_name);
   std::vector<std::int64_t> steps;
-  for (const auto& total : values_of("steps")) {
-    for (const auto& every : values_of("record_every")) {
+  for (const auto& total : values_of(steps_name)) {
+    for (const auto& every : values_of(every_name)) {
       auto params = spec.base;
       steps_param->set(params, normalized(science::ParamKind::integer, total));
       every_param->set(params, normalized(science::ParamKind::integer, every));

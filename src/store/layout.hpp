@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "science/params.hpp"
 #include "science/metrics.hpp"
+#include "science/params.hpp"
 #include "spec/sweep_spec.hpp"
 #include "store/h5.hpp"
 #include "store/results_file.hpp"
@@ -51,7 +51,6 @@ inline const std::string crossing_name = "crossing";
 std::string boundary_path(std::string_view column);  // /boundary/<column>
 inline constexpr std::array<std::string_view, 2> direction_names{"down", "up"};
 inline constexpr std::array<std::int8_t, 2> direction_values{0, 1};
-inline constexpr std::string_view direction_meanings = "down up";
 // The other axes of a spec with a refine block, in axis order: the per-crossing coordinates of /boundary.
 std::vector<std::string> boundary_axes(const spec::SweepSpec& spec);
 
@@ -60,16 +59,17 @@ std::vector<std::string> boundary_axes(const spec::SweepSpec& spec);
 std::string_view metric_long_name(std::string_view metric);
 std::string parameter_long_name(std::string_view parameter);
 
+// The CF `flag_meanings` attribute of flag values named `names`, in value order: the names, space-separated.
+std::string flag_meanings(std::span<const std::string_view> names);
+
 // The names of the status values, in value order (science::RowStatus), and the flag attributes that document them.
 inline constexpr std::array<std::string_view, 4> status_names{"pending", "done", "diverged", "failed"};
 inline constexpr std::array<std::int8_t, 4> status_values{0, 1, 2, 3};
-inline constexpr std::string_view status_meanings = "pending done diverged failed";
 
 // The `origin` field of /runs rows (RowOrigin): files written before refinement existed have none, and all
 // their rows are grid rows.
 inline constexpr std::array<std::string_view, 2> origin_names{"grid", "refine"};
 inline constexpr std::array<std::int8_t, 2> origin_values{0, 1};
-inline constexpr std::string_view origin_meanings = "grid refine";
 inline constexpr std::string_view origin_field = "origin";
 
 // The half of a /runs row that changes when a run finishes.

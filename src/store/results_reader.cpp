@@ -3,8 +3,8 @@
 
 #include <map>
 
-#include "science/records.hpp"
 #include "science/isa.hpp"
+#include "science/records.hpp"
 #include "spec/grid.hpp"
 #include "store/results_file_parts.hpp"
 #include "store/row_check.hpp"
@@ -134,7 +134,8 @@ std::vector<ResultsReader::FinishedRun> ResultsReader::finished_runs() const {
         values[m].resize(columns);
         auto file_space = trajectories[m].space();
         file_space.select_block(std::array{static_cast<hsize_t>(row), hsize_t{0}}, std::array{hsize_t{1}, columns});
-        trajectories[m].read(H5T_NATIVE_DOUBLE, h5::Dataspace::simple(std::array{columns}), file_space, values[m].data());
+        trajectories[m].read(H5T_NATIVE_DOUBLE, h5::Dataspace::simple(std::array{columns}), file_space,
+                             values[m].data());
       }
       for (const auto step : science::record_steps(identity.params)) {
         if (step > result.steps_done) break;
@@ -208,8 +209,9 @@ std::optional<std::vector<spec::Crossing>> ResultsReader::boundary() const {
     }
     for (std::size_t i = 0; i < n; ++i) {
       if (direction[i] != 0 && direction[i] != 1) {
-        throw ResultsFileError(impl_->path, fmt::format("is damaged: /boundary/direction[{}] is {}, not 0 (down) or 1 (up)",
-                                                        i, direction[i]));
+        throw ResultsFileError(
+            impl_->path,
+            fmt::format("is damaged: /boundary/direction[{}] is {}, not 0 (down) or 1 (up)", i, direction[i]));
       }
       crossings[i].lo = lo[i];
       crossings[i].hi = hi[i];

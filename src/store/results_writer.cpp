@@ -3,8 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -30,7 +30,9 @@ constexpr std::size_t max_buffered_trajectory_bytes = std::size_t{64} << 20;
 
 double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
-std::string_view status_name(science::RowStatus status) { return layout::status_names.at(static_cast<std::size_t>(status)); }
+std::string_view status_name(science::RowStatus status) {
+  return layout::status_names.at(static_cast<std::size_t>(status));
+}
 
 }  // namespace
 
@@ -57,9 +59,9 @@ struct ResultsWriter::Impl {
   std::array<h5::Dataset, metric_count> trajectories;
   std::array<h5::Dataset, metric_count> cube;
   h5::Dataset cube_status;
-  std::vector<std::int64_t> steps;  // the trajectory columns, sorted
-  std::vector<science::RowStatus> status;    // per row, including buffered outcomes
-  std::vector<std::int64_t> cell;   // per row, in the cube; RowCheck::off_grid for refinement rows
+  std::vector<std::int64_t> steps;         // the trajectory columns, sorted
+  std::vector<science::RowStatus> status;  // per row, including buffered outcomes
+  std::vector<std::int64_t> cell;          // per row, in the cube; RowCheck::off_grid for refinement rows
   // What a refinement row's run needs, by row (its parameters are off the grid, so not the spec's).
   std::map<std::int64_t, science::PendingRun> refine_runs;
   // Every row's checks, kept so that appended rows are checked against the rows before them.
@@ -151,19 +153,18 @@ void ResultsWriter::Impl::create(bool replace) {
 bool ResultsWriter::Impl::resume() {
   const auto stored = read_stored(path);
   if (const auto conflict = spec::resume_conflict(stored.spec, spec)) {
-    throw ResultsFileError(path,
-                           fmt::format("was made by another sweep spec: {}; use the spec it was made with", *conflict),
-                           true);
+    throw ResultsFileError(
+        path, fmt::format("was made by another sweep spec: {}; use the spec it was made with", *conflict), true);
   }
   // Kernels of another instruction-set level round differently: their results are never mixed in one file.
   // Files made before the level was recorded were all computed by baseline builds.
   const auto file_isa = h5::read_string_attribute(open_existing(path, h5::Access::read, true), "/", "isa")
                             .value_or(std::string(science::baseline_isa));
   if (file_isa != science::kernel_isa()) {
-    throw ResultsFileError(path, fmt::format("holds results of {} kernels, and this hetsweep computes with {} kernels; "
-                                             "resume it with --isa {}",
-                                             file_isa, science::kernel_isa(),
-                                             file_isa == science::v3_isa ? "v3" : "baseline"));
+    throw ResultsFileError(
+        path, fmt::format("holds results of {} kernels, and this hetsweep computes with {} kernels; "
+                          "resume it with --isa {}",
+                          file_isa, science::kernel_isa(), file_isa == science::v3_isa ? "v3" : "baseline"));
   }
   const std::unordered_set<std::uint64_t> stored_keys(stored.keys.begin(), stored.keys.end());
   const spec::Grid grid(spec);
@@ -244,8 +245,8 @@ std::vector<std::int64_t> ResultsWriter::Impl::append_runs(std::span<const spec:
     throw std::logic_error(fmt::format("{}: refinement runs need a spec with a refine block", path.string()));
   }
   if (!rows.has_origin()) {
-    throw std::logic_error(fmt::format("{}: was made before refinement existed (its /runs has no origin field)",
-                                       path.string()));
+    throw std::logic_error(
+        fmt::format("{}: was made before refinement existed (its /runs has no origin field)", path.string()));
   }
   const auto first_row = static_cast<std::int64_t>(status.size());
   std::vector<std::int64_t> new_rows;
@@ -255,10 +256,9 @@ std::vector<std::int64_t> ResultsWriter::Impl::append_runs(std::span<const spec:
     for (std::size_t i = 0; i < points.size(); ++i) {
       const auto& point = points[i];
       const auto row = first_row + static_cast<std::int64_t>(i);
-      check->point_of(row,
-                      {row, point.key, point.params, point.replicate, point.seed,
-                       static_cast<std::int8_t>(RowOrigin::refine)},
-                      layout::pending_result());
+      check->point_of(
+          row, {row, point.key, point.params, point.replicate, point.seed, static_cast<std::int8_t>(RowOrigin::refine)},
+          layout::pending_result());
       accepted.push_back(point.key);
       new_rows.push_back(row);
     }
@@ -322,16 +322,28 @@ void ResultsWriter::Impl::write_boundary(std::span<const spec::Crossing> crossin
     for (const auto& crossing : crossings) {
       const auto value = layout::normalized(param->kind, crossing.where[a]);
       switch (param->kind) {
-        case science::ParamKind::integer: integers.push_back(std::get<std::int64_t>(value)); break;
-        case science::ParamKind::real: reals.push_back(std::get<double>(value)); break;
-        case science::ParamKind::choice: strings.push_back(std::get<std::string>(value)); break;
+        case science::ParamKind::integer:
+          integers.push_back(std::get<std::int64_t>(value));
+          break;
+        case science::ParamKind::real:
+          reals.push_back(std::get<double>(value));
+          break;
+        case science::ParamKind::choice:
+          strings.push_back(std::get<std::string>(value));
+          break;
       }
     }
     for (const auto& text : strings) pointers.push_back(text.c_str());
     switch (param->kind) {
-      case science::ParamKind::integer: write_column(axes[a], H5T_NATIVE_INT64, integers.data()); break;
-      case science::ParamKind::real: write_column(axes[a], H5T_NATIVE_DOUBLE, reals.data()); break;
-      case science::ParamKind::choice: write_column(axes[a], string_type.id(), pointers.data()); break;
+      case science::ParamKind::integer:
+        write_column(axes[a], H5T_NATIVE_INT64, integers.data());
+        break;
+      case science::ParamKind::real:
+        write_column(axes[a], H5T_NATIVE_DOUBLE, reals.data());
+        break;
+      case science::ParamKind::choice:
+        write_column(axes[a], string_type.id(), pointers.data());
+        break;
     }
   }
   std::vector<double> lo, hi, estimate;
@@ -450,7 +462,8 @@ void ResultsWriter::Impl::flush() {
     std::vector<hsize_t> cells;
     cells.reserve(grid_count * shape.size());
     for (auto i : on_grid) {
-      for (const auto coord : spec::row_major_coords(buffered[i].cell, shape)) cells.push_back(static_cast<hsize_t>(coord));
+      for (const auto coord : spec::row_major_coords(buffered[i].cell, shape))
+        cells.push_back(static_cast<hsize_t>(coord));
     }
     if (grid_count > 0) {
       // The cube shows the finals of done runs only; a diverged run's stay in /runs.
@@ -540,12 +553,14 @@ void ResultsWriter::Impl::check_unchanged() {
                              "start over"
                            : fmt::format("cannot be checked while this sweep writes it: {}", std::strerror(error));
   } else if (now.st_dev != device || now.st_ino != inode) {
-    what = "was replaced by another file while this sweep wrote it; this sweep's results went to the replaced file "
-           "and are lost, and the file now there was left alone";
+    what =
+        "was replaced by another file while this sweep wrote it; this sweep's results went to the replaced file "
+        "and are lost, and the file now there was left alone";
   } else if (now.st_size < flushed_size) {
-    what = fmt::format("was truncated while this sweep wrote it ({} bytes on disk, {} written before), so it is no "
-                       "longer whole; restore it from a copy, or start over with --restart",
-                       now.st_size, flushed_size);
+    what = fmt::format(
+        "was truncated while this sweep wrote it ({} bytes on disk, {} written before), so it is no "
+        "longer whole; restore it from a copy, or start over with --restart",
+        now.st_size, flushed_size);
   }
   if (what.empty()) return;
   if (file.valid()) abandon();

@@ -93,9 +93,8 @@ std::int64_t RowCheck::point_of(std::int64_t row, const layout::RowIdentity& ide
       for (const auto& axis : spec_.axes) {
         const auto* param = science::find_parameter(axis.name);
         const auto value = param->get(identity.params);
-        const bool on_axis = std::any_of(axis.values.begin(), axis.values.end(), [&](const auto& v) {
-          return layout::normalized(param->kind, v) == value;
-        });
+        const bool on_axis = std::any_of(axis.values.begin(), axis.values.end(),
+                                         [&](const auto& v) { return layout::normalized(param->kind, v) == value; });
         if (!on_axis) refuse(row, axis.name, fmt::format("{} is not a value of the spec's axis", display(value)));
       }
     }

@@ -96,10 +96,14 @@ h5::File open_results(const fs::path& path) {
 enum class Kind { int64, float64, int8, string };
 std::string_view kind_name(Kind kind) {
   switch (kind) {
-    case Kind::int64: return "int64";
-    case Kind::float64: return "float64";
-    case Kind::int8: return "int8";
-    case Kind::string: return "string";
+    case Kind::int64:
+      return "int64";
+    case Kind::float64:
+      return "float64";
+    case Kind::int8:
+      return "int8";
+    case Kind::string:
+      return "string";
   }
   return "";
 }
@@ -107,19 +111,27 @@ bool has_kind(hid_t type, Kind kind) {
   const auto type_class = H5Tget_class(type);
   const auto size = H5Tget_size(type);
   switch (kind) {
-    case Kind::int64: return type_class == H5T_INTEGER && size == 8 && H5Tget_sign(type) == H5T_SGN_2;
-    case Kind::float64: return type_class == H5T_FLOAT && size == 8;
-    case Kind::int8: return type_class == H5T_INTEGER && size == 1;
-    case Kind::string: return type_class == H5T_STRING;
+    case Kind::int64:
+      return type_class == H5T_INTEGER && size == 8 && H5Tget_sign(type) == H5T_SGN_2;
+    case Kind::float64:
+      return type_class == H5T_FLOAT && size == 8;
+    case Kind::int8:
+      return type_class == H5T_INTEGER && size == 1;
+    case Kind::string:
+      return type_class == H5T_STRING;
   }
   return false;
 }
 hid_t memory_type(Kind kind) {
   switch (kind) {
-    case Kind::int64: return H5T_NATIVE_INT64;
-    case Kind::float64: return H5T_NATIVE_DOUBLE;
-    case Kind::int8: return H5T_NATIVE_INT8;
-    case Kind::string: return H5T_NATIVE_INT8;  // not used: strings are read as variable_string
+    case Kind::int64:
+      return H5T_NATIVE_INT64;
+    case Kind::float64:
+      return H5T_NATIVE_DOUBLE;
+    case Kind::int8:
+      return H5T_NATIVE_INT8;
+    case Kind::string:
+      return H5T_NATIVE_INT8;  // not used: strings are read as variable_string
   }
   return H5T_NATIVE_INT8;
 }
@@ -170,8 +182,8 @@ class RowReader {
         try {
           read_region(lo, hi - lo, c0, width, region.data());
           for (hsize_t r = lo; r < hi; ++r) {
-            std::memcpy(bytes + ((r - first) * columns_ + c0) * value_size_, region.data() + (r - lo) * width * value_size_,
-                        width * value_size_);
+            std::memcpy(bytes + ((r - first) * columns_ + c0) * value_size_,
+                        region.data() + (r - lo) * width * value_size_, width * value_size_);
           }
         } catch (const h5::Error& e) {
           for (hsize_t r = lo; r < hi; ++r) readable[r - first] = 0;
@@ -313,8 +325,9 @@ class Verifier {
     }
     const auto shape = dataset.dims();
     const bool same_shape = shape.size() == dims.size() &&
-                            std::equal(shape.begin(), shape.end(), dims.begin(),
-                                       [](hsize_t stored, hsize_t wanted) { return wanted == any_length || stored == wanted; });
+                            std::equal(shape.begin(), shape.end(), dims.begin(), [](hsize_t stored, hsize_t wanted) {
+                              return wanted == any_length || stored == wanted;
+                            });
     if (!same_shape) {
       problem(where, "structure", fmt::format("{}: has shape {}, not {}", where, shape_text(shape), shape_text(dims)));
       return {};
@@ -358,16 +371,18 @@ class Verifier {
       const auto expected = rows_layout_.file_type();
       const auto dims = runs_.dims();
       if (dims.size() != 1 || h5::check(H5Tequal(type.id(), expected.id()), "H5Tequal", layout::runs_path) <= 0) {
-        problem(layout::runs_path, "structure",
-                fmt::format("{}: is not a one-dimensional dataset of the {} row type", layout::runs_path, report_.format));
+        problem(
+            layout::runs_path, "structure",
+            fmt::format("{}: is not a one-dimensional dataset of the {} row type", layout::runs_path, report_.format));
         runs_ = {};
       } else {
         rows_ = dims[0];
         report_.rows = static_cast<std::int64_t>(rows_);
         // Refinement rows (only in files with the origin field) come on top of the grid's.
         if (rows_ < n_runs || (rows_ > n_runs && !rows_layout_.has_origin())) {
-          problem(layout::runs_path, "structure",
-                  fmt::format("{}: has {} rows, but the stored spec's grid has {} runs", layout::runs_path, rows_, n_runs));
+          problem(
+              layout::runs_path, "structure",
+              fmt::format("{}: has {} rows, but the stored spec's grid has {} runs", layout::runs_path, rows_, n_runs));
         }
         expect(layout::runs_path, std::nullopt, {rows_}, true);
       }
@@ -426,7 +441,8 @@ class Verifier {
     const auto& where = layout::steps_path;
     for (std::size_t c = 1; c < steps_.size(); ++c) {
       if (steps_[c] <= steps_[c - 1]) {
-        problem(where, "content", fmt::format("{}[{}]: {} does not follow {} in increasing order", where, c, steps_[c], steps_[c - 1]));
+        problem(where, "content",
+                fmt::format("{}[{}]: {} does not follow {} in increasing order", where, c, steps_[c], steps_[c - 1]));
         steps_valid_ = false;
         return;
       }
@@ -454,8 +470,9 @@ class Verifier {
             const auto expected = layout::normalized(param->kind, axis.values[i]);
             const auto stored = read_value(dataset, kind, i);
             if (stored != expected) {
-              problem(where, "content", fmt::format("{}[{}]: {} is not the spec's axis value {}", where, i,
-                                                    science::format_value(stored), science::format_value(expected)));
+              problem(where, "content",
+                      fmt::format("{}[{}]: {} is not the spec's axis value {}", where, i, science::format_value(stored),
+                                  science::format_value(expected)));
             }
           }
         } catch (const h5::Error& e) {
@@ -591,12 +608,16 @@ class Verifier {
     if (result.status != pending) ++report_.finished;
 
     const auto where = fmt::format("{} row {}", layout::runs_path, row);
-    auto wrong = [&](const std::string& what) { problem(layout::runs_path, "status", fmt::format("{}: {}", where, what)); };
-    const bool finals_nan = std::all_of(result.finals.begin(), result.finals.end(), [](double v) { return std::isnan(v); });
+    auto wrong = [&](const std::string& what) {
+      problem(layout::runs_path, "status", fmt::format("{}: {}", where, what));
+    };
+    const bool finals_nan =
+        std::all_of(result.finals.begin(), result.finals.end(), [](double v) { return std::isnan(v); });
     switch (result.status) {
       case pending:
         if (!finals_nan) wrong("pending, but its final metrics are not all NaN");
-        if (result.finished_at != 0) wrong(fmt::format("pending, but finished_at is {}, not 0", show(result.finished_at)));
+        if (result.finished_at != 0)
+          wrong(fmt::format("pending, but finished_at is {}, not 0", show(result.finished_at)));
         if (result.steps_done != 0) wrong(fmt::format("pending, but steps_done is {}, not 0", result.steps_done));
         break;
       case done:
@@ -627,8 +648,7 @@ class Verifier {
 
   // A per-run dataset's values against the /runs rows: the row number, or the row's axis value or replicate.
   void check_per_run(const PerRun& per_run, hsize_t first, const std::vector<char>& read,
-                     const std::vector<RowIdentity>& identities,
-                     std::vector<std::uint64_t>& values) {
+                     const std::vector<RowIdentity>& identities, std::vector<std::uint64_t>& values) {
     const auto* param = per_run.parameter.empty() || per_run.parameter == layout::replicate_name
                             ? nullptr
                             : science::find_parameter(per_run.parameter);
@@ -656,9 +676,9 @@ class Verifier {
       if (stored != expected) {
         problem(per_run.where, "content",
                 fmt::format("{} row {}: {} differs from {}", per_run.where, row, science::format_value(stored),
-                            per_run.parameter.empty() ? fmt::format("the row number {}", row)
-                                                      : fmt::format("/runs's {} {}", per_run.parameter,
-                                                                    science::format_value(expected))));
+                            per_run.parameter.empty()
+                                ? fmt::format("the row number {}", row)
+                                : fmt::format("/runs's {} {}", per_run.parameter, science::format_value(expected))));
       }
     }
   }
@@ -681,11 +701,11 @@ class Verifier {
     for (std::size_t c = 0; c < steps_.size(); ++c) {
       const auto step = steps_[c];
       const double v = values[c];
-      const bool recorded = has_values && step <= info.steps_done && step <= info.steps &&
-                            science::is_record_step(record_rule, step);
+      const bool recorded =
+          has_values && step <= info.steps_done && step <= info.steps && science::is_record_step(record_rule, step);
       if (!recorded) {
         if (std::isnan(v)) continue;
-        std::string why = !has_values ? fmt::format("the run is {}", status_name(info.status))
+        std::string why = !has_values              ? fmt::format("the run is {}", status_name(info.status))
                           : step > info.steps_done ? fmt::format("after steps_done {}", info.steps_done)
                                                    : std::string("not a record step of the run");
         note(fmt::format("step {}: {} where NaN belongs ({})", step, show(v), why));
@@ -733,7 +753,8 @@ class Verifier {
       try {
         cube_status_.read_all(H5T_NATIVE_INT8, status.data());
       } catch (const h5::Error& e) {
-        problem(layout::cube_status_path, "content", fmt::format("{}: cannot be read: {}", layout::cube_status_path, e.what()));
+        problem(layout::cube_status_path, "content",
+                fmt::format("{}: cannot be read: {}", layout::cube_status_path, e.what()));
         status.clear();
       }
     }
@@ -756,9 +777,9 @@ class Verifier {
         }
       };
       if (!status.empty() && status[cell] != info.status) {
-        report(layout::cube_status_path, fmt::format("{} cell {}: {} ({}), but /runs row {} is {}", layout::cube_status_path,
-                                                     cell_text(info.cell), status[cell], status_name(status[cell]), row,
-                                                     status_name(info.status)));
+        report(layout::cube_status_path, fmt::format("{} cell {}: {} ({}), but /runs row {} is {}",
+                                                     layout::cube_status_path, cell_text(info.cell), status[cell],
+                                                     status_name(status[cell]), row, status_name(info.status)));
       }
       for (std::size_t m = 0; m < metric_count; ++m) {
         if (finals[m].empty()) continue;
@@ -830,7 +851,8 @@ class Verifier {
       for (std::size_t m = 0; m < metric_count; ++m) {
         trajectories[m].assign(count * columns, nan);
         readable_trajectories[m].assign(count, 0);
-        if (trajectory_readers_[m]) readable_trajectories[m] = trajectory_readers_[m]->read(first, count, trajectories[m].data());
+        if (trajectory_readers_[m])
+          readable_trajectories[m] = trajectory_readers_[m]->read(first, count, trajectories[m].data());
       }
       for (; next != end; ++next) {
         const auto i = *next - first;
@@ -859,7 +881,9 @@ class Verifier {
     } catch (const std::exception&) {
     }
     const auto where = fmt::format("{} row {} (recomputed)", layout::runs_path, row);
-    auto mismatch = [&](const std::string& dataset, std::string line) { problem(dataset, "recompute", std::move(line)); };
+    auto mismatch = [&](const std::string& dataset, std::string line) {
+      problem(dataset, "recompute", std::move(line));
+    };
     if (status != result.status) {
       mismatch(layout::runs_path, fmt::format("{}: status {} stored, {} recomputed", where, status_name(result.status),
                                               status_name(status)));
@@ -874,8 +898,8 @@ class Verifier {
     for (std::size_t m = 0; m < metric_count; ++m) {
       const double expected = final_metrics.*science::metric_fields[m];
       if (!same_value(result.finals[m], expected)) {
-        mismatch(layout::runs_path, fmt::format("{}: final_{} {} stored, {} recomputed", where, science::metric_names[m],
-                                                show(result.finals[m]), show(expected)));
+        mismatch(layout::runs_path, fmt::format("{}: final_{} {} stored, {} recomputed", where,
+                                                science::metric_names[m], show(result.finals[m]), show(expected)));
       }
     }
     for (std::size_t m = 0; m < metric_count; ++m) {
@@ -895,8 +919,8 @@ class Verifier {
         if (differing++ == 0) first = c;
       }
       if (differing > 0) {
-        mismatch(path, fmt::format("{} row {} (recomputed): step {}: {} stored, {} recomputed{}", path, row, steps_[first],
-                                   show(stored[m][first]), show(expected[first]),
+        mismatch(path, fmt::format("{} row {} (recomputed): step {}: {} stored, {} recomputed{}", path, row,
+                                   steps_[first], show(stored[m][first]), show(expected[first]),
                                    differing > 1 ? fmt::format(" (and {} more steps)", differing - 1) : ""));
       }
     }

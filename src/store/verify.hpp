@@ -18,12 +18,12 @@ struct VerifyOptions {
 inline constexpr std::int64_t recompute_all = -1;
 
 struct VerifyReport {
-  std::string format;          // "hetsweep-1" or "hetsweep-2"
-  std::string writer_version;  // the file's hetsweep_version attribute ("" when absent)
+  std::string format;            // "hetsweep-1" or "hetsweep-2"
+  std::string writer_version;    // the file's hetsweep_version attribute ("" when absent)
   std::string verifier_version;  // this build's version, which recomputed the runs
   std::int64_t rows = 0;
-  std::int64_t finished = 0;     // rows not pending
-  std::int64_t recomputed = 0;   // runs computed again
+  std::int64_t finished = 0;    // rows not pending
+  std::int64_t recomputed = 0;  // runs computed again
   // One line per problem found: where (dataset, row or cell), then what is wrong. At most a bounded number of
   // lines per kind of problem and dataset, then one line saying how many more there are.
   std::vector<std::string> problems;

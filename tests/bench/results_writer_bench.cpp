@@ -15,10 +15,10 @@
 
 namespace {
 
-using hetsweep::store::OpenMode;
-using hetsweep::store::ResultsWriter;
 using hetsweep::science::RowStatus;
 using hetsweep::science::RunOutcome;
+using hetsweep::store::OpenMode;
+using hetsweep::store::ResultsWriter;
 
 // 100 heterogeneities x 50 step sizes x 4 replicates = 20,000 runs, records at 0, 10, ..., 990.
 constexpr const char* bench_spec = R"(name: writer-bench

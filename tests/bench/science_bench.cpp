@@ -69,8 +69,8 @@ void MaterializedNormalsAlone(benchmark::State& state) {
   for (auto _ : state) {
     auto normals = streams.variates(Purpose::sensing, step++);
     for (std::int64_t drawn = 0; drawn < count; drawn += static_cast<std::int64_t>(block.size())) {
-      normals.fill_normals(std::span(block).first(static_cast<std::size_t>(
-          std::min<std::int64_t>(count - drawn, static_cast<std::int64_t>(block.size())))));
+      normals.fill_normals(std::span(block).first(
+          static_cast<std::size_t>(std::min<std::int64_t>(count - drawn, static_cast<std::int64_t>(block.size())))));
       benchmark::DoNotOptimize(block.data());
     }
   }

@@ -1,8 +1,8 @@
 #include "cli/csv.hpp"
 
+#include <gtest/gtest.h>
 #include <cmath>
 #include <cstdlib>
-#include <gtest/gtest.h>
 #include <limits>
 #include <string>
 

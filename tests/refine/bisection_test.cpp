@@ -44,14 +44,15 @@ TEST(IsFinal, WhenAtMostToleranceWideOrNotSplittable) {
 TEST(MaxPoints, CountsTheHalvingsToTheTolerance) {
   EXPECT_EQ(max_points(0.0, 1.0, 1.0), 0);
   EXPECT_EQ(max_points(0.0, 1.0, 0.5), 1);
-  EXPECT_EQ(max_points(0.0, 1.0, 0.02), 6);  // 1/64 <= 0.02 < 1/32
+  EXPECT_EQ(max_points(0.0, 1.0, 0.02), 6);                           // 1/64 <= 0.02 < 1/32
   EXPECT_EQ(max_points(std::int64_t{0}, std::int64_t{100}, 0.5), 7);  // 100, 50, 25, 13, 7, 4, 2, 1
 }
 
 TEST(MaxPointsPerCombination, SumsThePairsOrBoundsEachCrossingByTheAxisWithSkip) {
-  auto spec = spec::parse_spec("grid:\n  heterogeneity: [0, 2, 1]\n  dim: [4, 6]\nrefine: {axis: heterogeneity, metric: "
-                               "loss, threshold: 1, tolerance: 0.1}\n",
-                               "t.yaml");
+  auto spec = spec::parse_spec(
+      "grid:\n  heterogeneity: [0, 2, 1]\n  dim: [4, 6]\nrefine: {axis: heterogeneity, metric: "
+      "loss, threshold: 1, tolerance: 0.1}\n",
+      "t.yaml");
   EXPECT_EQ(max_points_per_combination(spec), 2 * 4);  // [0, 1] and [1, 2]: 1/16 <= 0.1
   spec.refine->diverged_as = spec::Refine::Diverged::skip;
   EXPECT_EQ(max_points_per_combination(spec), 2 * 5);  // two crossings, each within [0, 2]: 2/32 <= 0.1

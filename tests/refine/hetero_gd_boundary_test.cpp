@@ -112,10 +112,11 @@ TEST(HeteroGdBoundary, RefinementBracketsTheExactFiniteStepBoundaries) {
     // After finitely many steps the window where the spurious signal dies is wider than for T -> infinity.
     EXPECT_LT(lower ? exact : upper_window, lower ? lower_window : exact);
     std::printf("eta %g %s: M* = %.6f (T -> infinity: %.4f), bracket [%.6f, %.6f], estimate %.6f, %lld runs\n", eta,
-                lower ? "lower" : "upper", exact, lower ? lower_window : upper_window, as_double(c.lo),
-                as_double(c.hi), c.estimate, static_cast<long long>(c.runs));
+                lower ? "lower" : "upper", exact, lower ? lower_window : upper_window, as_double(c.lo), as_double(c.hi),
+                c.estimate, static_cast<long long>(c.runs));
   }
-  std::printf("%lld runs in all (%lld on the grid)\n", static_cast<long long>(runs), static_cast<long long>(grid.size()));
+  std::printf("%lld runs in all (%lld on the grid)\n", static_cast<long long>(runs),
+              static_cast<long long>(grid.size()));
 }
 
 }  // namespace

@@ -24,8 +24,9 @@ struct Truth {
 using Model = std::function<Truth(const science::Params&, std::int64_t replicate)>;
 
 spec::SweepSpec spec_of(const std::string& grid, const std::string& refine, std::int64_t replicates = 2) {
-  return spec::parse_spec("seed: 11\nreplicates: " + std::to_string(replicates) + "\ngrid:\n" + grid + "refine: " + refine + "\n",
-                          "t.yaml");
+  return spec::parse_spec(
+      "seed: 11\nreplicates: " + std::to_string(replicates) + "\ngrid:\n" + grid + "refine: " + refine + "\n",
+      "t.yaml");
 }
 
 void record(Refiner& refiner, const Model& model, const science::Params& params, std::int64_t replicate) {
@@ -76,7 +77,8 @@ const std::string eleven_points = "  heterogeneity: {start: 0, stop: 10, num: 11
 Truth around(double value, std::int64_t replicate) { return {Outcome::done, value + (replicate == 0 ? -0.01 : 0.01)}; }
 
 TEST(Refiner, BisectsOneCrossingUntilItIsNoWiderThanTheTolerance) {
-  const auto spec = spec_of(one_axis, "{axis: heterogeneity, metric: spurious_signal, threshold: 0.35, tolerance: 0.02}");
+  const auto spec =
+      spec_of(one_axis, "{axis: heterogeneity, metric: spurious_signal, threshold: 0.35, tolerance: 0.02}");
   const auto out = run_sweep(spec, [](const auto& p, auto r) { return around(p.heterogeneity, r); });
   ASSERT_EQ(out.crossings.size(), 1u);
   const auto& c = out.crossings[0];
@@ -86,15 +88,17 @@ TEST(Refiner, BisectsOneCrossingUntilItIsNoWiderThanTheTolerance) {
   EXPECT_LE(as_real(c.hi) - as_real(c.lo), 0.02);
   EXPECT_GT(as_real(c.hi) - as_real(c.lo), 0.01);  // one halving fewer would have done
   EXPECT_NEAR(c.estimate, 0.35, 1e-12);            // the metric is linear in the axis
-  EXPECT_EQ(c.runs, 6 * 2);                         // 1/64 <= 0.02 < 1/32, two replicates
+  EXPECT_EQ(c.runs, 6 * 2);                        // 1/64 <= 0.02 < 1/32, two replicates
   EXPECT_TRUE(c.resolved);
   EXPECT_EQ(out.refinement_runs.size(), 12u);
   EXPECT_TRUE(out.resolved);
 }
 
 TEST(Refiner, RefinesSeveralCrossingsOfOneCombinationIndependently) {
-  const auto spec = spec_of(eleven_points, "{axis: heterogeneity, metric: spurious_signal, threshold: 6, tolerance: 0.01}");
-  const auto out = run_sweep(spec, [](const auto& p, auto r) { return around((p.heterogeneity - 5) * (p.heterogeneity - 5), r); });
+  const auto spec =
+      spec_of(eleven_points, "{axis: heterogeneity, metric: spurious_signal, threshold: 6, tolerance: 0.01}");
+  const auto out =
+      run_sweep(spec, [](const auto& p, auto r) { return around((p.heterogeneity - 5) * (p.heterogeneity - 5), r); });
   ASSERT_EQ(out.crossings.size(), 2u);
   const double roots[2] = {5 - std::sqrt(6.0), 5 + std::sqrt(6.0)};
   for (int i = 0; i < 2; ++i) {
@@ -134,8 +138,10 @@ Truth with_a_broken_middle(const science::Params& p, std::int64_t replicate) {
 }
 
 Crossing only_crossing(const std::string& diverged_as) {
-  const auto spec = spec_of(eleven_points, "{axis: heterogeneity, metric: spurious_signal, threshold: 1, tolerance: "
-                                           "0.02, diverged_as: " + diverged_as + "}");
+  const auto spec = spec_of(eleven_points,
+                            "{axis: heterogeneity, metric: spurious_signal, threshold: 1, tolerance: "
+                            "0.02, diverged_as: " +
+                                diverged_as + "}");
   const auto out = run_sweep(spec, with_a_broken_middle);
   EXPECT_TRUE(out.resolved);
   EXPECT_EQ(out.crossings.size(), 1u);
@@ -278,7 +284,8 @@ TEST(Refiner, ResumesFromTheRowsOfAStoppedSweepToTheSamePoints) {
 }
 
 TEST(Refiner, BisectsAnIntegerAxisWithIntegerMidpointsDownToNeighbours) {
-  const auto spec = spec_of("  steps: [10, 100]\n", "{axis: steps, metric: spurious_signal, threshold: 37.5, tolerance: 0.5}");
+  const auto spec =
+      spec_of("  steps: [10, 100]\n", "{axis: steps, metric: spurious_signal, threshold: 37.5, tolerance: 0.5}");
   const auto out = run_sweep(spec, [](const auto& p, auto r) { return around(static_cast<double>(p.steps), r); });
   ASSERT_EQ(out.crossings.size(), 1u);
   EXPECT_EQ(out.crossings[0].lo, ParamValue(std::int64_t{37}));
@@ -340,7 +347,8 @@ TEST(Refiner, IsResolvedOnlyWhenEveryGridAndRefinementRunHasFinished) {
   Refiner refiner(spec);
   EXPECT_FALSE(refiner.resolved());
   const spec::Grid grid(spec);
-  for (std::int64_t i = 0; i + 1 < grid.size(); ++i) record(refiner, model, grid.point(i).params, grid.point(i).replicate);
+  for (std::int64_t i = 0; i + 1 < grid.size(); ++i)
+    record(refiner, model, grid.point(i).params, grid.point(i).replicate);
   EXPECT_FALSE(refiner.resolved());  // one grid run left
   record(refiner, model, grid.point(grid.size() - 1).params, grid.point(grid.size() - 1).replicate);
   EXPECT_FALSE(refiner.resolved());  // the crossing's midpoint is to compute
@@ -364,7 +372,8 @@ TEST(Refiner, NeverAsksForMorePointsThanPlansBound) {
   for (const std::string diverged_as : {"above", "below", "skip"}) {
     const auto spec = spec_of("  heterogeneity: [0, 0.7, 2, 2.5, 6, 10]\n",
                               "{axis: heterogeneity, metric: spurious_signal, threshold: 0, tolerance: 0.003, "
-                              "diverged_as: " + diverged_as + "}",
+                              "diverged_as: " +
+                                  diverged_as + "}",
                               1);
     const auto bound = max_points_per_combination(spec);
     for (int trial = 0; trial < 50; ++trial) {

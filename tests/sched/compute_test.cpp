@@ -1,7 +1,7 @@
 #include "sched/compute.hpp"
 
-#include <cstdint>
 #include <gtest/gtest.h>
+#include <cstdint>
 
 namespace hetsweep::sched {
 namespace {

@@ -1,13 +1,13 @@
 #include "sched/master.hpp"
 
+#include <gtest/gtest.h>
+#include <mpi.h>
 #include <boost/mpi/collectives.hpp>
 #include <boost/mpi/communicator.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <gtest/gtest.h>
 #include <map>
-#include <mpi.h>
 #include <thread>
 
 #include "sched/stop_signals.hpp"

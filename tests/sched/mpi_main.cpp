@@ -1,8 +1,8 @@
 // GoogleTest under MPI: every rank runs every test (the tests are collective); only rank 0 prints.
 
+#include <gtest/gtest.h>
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
-#include <gtest/gtest.h>
 
 int main(int argc, char** argv) {
   boost::mpi::environment environment(argc, argv);

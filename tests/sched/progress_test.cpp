@@ -1,11 +1,11 @@
 #include "sched/progress.hpp"
 
+#include <gtest/gtest.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <gtest/gtest.h>
 #include <string>
-#include <unistd.h>
 
 namespace hetsweep::sched {
 namespace {
@@ -28,7 +28,8 @@ struct Capture {
 
 TEST(Progress, PlainModePrintsOnlyAfterTheInterval) {
   Capture c;
-  Progress progress(c.file, false, 100, 20, [&] { return c.now; }, 10.0);
+  Progress progress(
+      c.file, false, 100, 20, [&] { return c.now; }, 10.0);
   c.now += 5;
   progress.update(10);
   EXPECT_EQ(c.text(), "");
@@ -52,7 +53,8 @@ TEST(Progress, LiveModeRedrawsOneLineInPlace) {
 
 TEST(Progress, FinishReportsEvenWhenNotDue) {
   Capture c;
-  Progress progress(c.file, false, 4, 0, [&] { return c.now; }, 10.0);
+  Progress progress(
+      c.file, false, 4, 0, [&] { return c.now; }, 10.0);
   c.now += 2;
   progress.update(4);
   progress.finish();
@@ -61,7 +63,8 @@ TEST(Progress, FinishReportsEvenWhenNotDue) {
 
 TEST(Progress, LongEtasReadAsMinutesAndHours) {
   Capture c;
-  Progress progress(c.file, false, 100000, 0, [&] { return c.now; }, 1.0);
+  Progress progress(
+      c.file, false, 100000, 0, [&] { return c.now; }, 1.0);
   c.now += 10;
   progress.update(10);
   EXPECT_NE(c.text().find("ETA 27h46m"), std::string::npos);
@@ -84,7 +87,8 @@ TEST(Progress, DropsItsWritesWhenTheReaderIsGone) {
 
 TEST(Progress, PrintsNothingWithoutAnOutput) {
   double now = 0;
-  Progress progress(nullptr, false, 10, 0, [&] { return now; }, 0.0);
+  Progress progress(
+      nullptr, false, 10, 0, [&] { return now; }, 0.0);
   now += 1;
   EXPECT_NO_THROW(progress.update(5));
   EXPECT_NO_THROW(progress.finish());

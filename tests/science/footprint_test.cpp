@@ -80,7 +80,8 @@ TEST(CheckMemory, RefusesAboveTheLimitWithTheEstimateAndTheDominantParameter) {
   const auto problem = check_memory(p, 1024 * mib);
   ASSERT_TRUE(problem.has_value());
   EXPECT_EQ(problem->key, "batch_size");
-  EXPECT_NE(problem->message.find("about 1.9 GiB of memory, mostly for the batch"), std::string::npos) << problem->message;
+  EXPECT_NE(problem->message.find("about 1.9 GiB of memory, mostly for the batch"), std::string::npos)
+      << problem->message;
   EXPECT_NE(problem->message.find("at most 1.0 GiB"), std::string::npos) << problem->message;
   EXPECT_FALSE(check_memory(p, 4096 * mib).has_value());
 }

@@ -1,7 +1,7 @@
 #include "science/params.hpp"
 
-#include <cmath>
 #include <gtest/gtest.h>
+#include <cmath>
 #include <limits>
 #include <set>
 

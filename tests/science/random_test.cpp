@@ -51,9 +51,12 @@ INSTANTIATE_TEST_SUITE_P(EveryKernel, PhiloxBlocks,
                          ::testing::Values(PhiloxKernel::portable, PhiloxKernel::avx2, PhiloxKernel::avx512),
                          [](const auto& info) {
                            switch (info.param) {
-                             case PhiloxKernel::portable: return "Portable";
-                             case PhiloxKernel::avx2: return "Avx2";
-                             case PhiloxKernel::avx512: return "Avx512";
+                             case PhiloxKernel::portable:
+                               return "Portable";
+                             case PhiloxKernel::avx2:
+                               return "Avx2";
+                             case PhiloxKernel::avx512:
+                               return "Avx512";
                            }
                            return "Unknown";
                          });

@@ -5,12 +5,12 @@
 // while `counting` is set. operator new is counted too, since libstdc++'s calls malloc. A program of its own,
 // because the interposition applies to the whole program; not built with sanitizers, which interpose malloc.
 
+#include <gtest/gtest.h>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstddef>
 #include <string>
-#include <gtest/gtest.h>
 
 #include "science/model.hpp"
 #include "science/samplers.hpp"

@@ -3,9 +3,9 @@
 #include "science/records.hpp"
 #include "two_sample_ks.hpp"
 
+#include <gtest/gtest.h>
 #include <algorithm>
 #include <cmath>
-#include <gtest/gtest.h>
 
 namespace hetsweep::science {
 namespace {
@@ -261,7 +261,8 @@ TEST(ExactSampler, FinalMetricsHaveTheMaterializedDistributionOverSeeds) {
       const auto a = simulate(p, seed).final_metrics;
       p.sampler = Sampler::materialized;
       const auto b = simulate(p, 1000 + seed).final_metrics;
-      for (auto [k, field] : {std::pair{0, &Metrics::spurious_signal}, {1, &Metrics::err_invariant}, {2, &Metrics::loss}}) {
+      for (auto [k, field] :
+           {std::pair{0, &Metrics::spurious_signal}, {1, &Metrics::err_invariant}, {2, &Metrics::loss}}) {
         exact[static_cast<std::size_t>(k)].push_back(a.*field);
         materialized[static_cast<std::size_t>(k)].push_back(b.*field);
       }

@@ -115,9 +115,15 @@ TEST(RunKey, ChangesWithEveryParameterAndTheReplicate) {
   for (const auto& param : science::parameters()) {
     science::Params changed = base;
     switch (param.kind) {
-      case science::ParamKind::integer: param.set(changed, std::get<std::int64_t>(param.get(base)) + 1); break;
-      case science::ParamKind::real: param.set(changed, std::get<double>(param.get(base)) + 0.5); break;
-      case science::ParamKind::choice: param.set(changed, std::string(param.choices[1])); break;
+      case science::ParamKind::integer:
+        param.set(changed, std::get<std::int64_t>(param.get(base)) + 1);
+        break;
+      case science::ParamKind::real:
+        param.set(changed, std::get<double>(param.get(base)) + 0.5);
+        break;
+      case science::ParamKind::choice:
+        param.set(changed, std::string(param.choices[1]));
+        break;
     }
     ASSERT_NE(changed, base) << param.name;
     EXPECT_NE(run_key(changed, 0), key) << param.name;

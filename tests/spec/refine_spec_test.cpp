@@ -15,8 +15,7 @@ using ::testing::HasSubstr;
 // A grid of a real, a choice and an integer axis (lines 1-4), then `refine:` on line 5 and `block` after it,
 // so the block's lines are 6, 7, ...
 std::string spec_with(const std::string& block, const std::string& heterogeneity = "[1, 2, 3]") {
-  return "grid:\n  heterogeneity: " + heterogeneity + "\n  algorithm: [hetero, pooled]\n  dim: [4, 6]\nrefine:" +
-         block;
+  return "grid:\n  heterogeneity: " + heterogeneity + "\n  algorithm: [hetero, pooled]\n  dim: [4, 6]\nrefine:" + block;
 }
 
 const std::string complete_block =
@@ -49,10 +48,12 @@ TEST(ParseRefine, ReadsTheBlockWithDivergedAsAboveByDefault) {
 }
 
 TEST(ParseRefine, ReadsEveryDivergedAsChoiceAndFlowStyle) {
-  for (const auto& [name, value] : {std::pair{"above", Refine::Diverged::above}, std::pair{"below", Refine::Diverged::below},
-                                    std::pair{"skip", Refine::Diverged::skip}}) {
+  for (const auto& [name, value] :
+       {std::pair{"above", Refine::Diverged::above}, std::pair{"below", Refine::Diverged::below},
+        std::pair{"skip", Refine::Diverged::skip}}) {
     const auto spec = parse_spec(spec_with(std::string(" {axis: dim, metric: loss, threshold: -1, tolerance: 1e-3, "
-                                                       "diverged_as: ") + name + "}\n"),
+                                                       "diverged_as: ") +
+                                           name + "}\n"),
                                  "t.yaml");
     ASSERT_TRUE(spec.refine.has_value());
     EXPECT_EQ(*spec.refine, (Refine{"dim", "loss", -1.0, 1e-3, value}));
@@ -76,7 +77,8 @@ TEST(ParseRefine, RefusesUnknownKeysWithASuggestion) {
 }
 
 TEST(ParseRefine, RefusesDuplicateKeys) {
-  expect_refused(spec_with(complete_block + "  metric: loss\n"), {10, 3, "refine.metric", "duplicate key (first at line 7)"});
+  expect_refused(spec_with(complete_block + "  metric: loss\n"),
+                 {10, 3, "refine.metric", "duplicate key (first at line 7)"});
 }
 
 TEST(ParseRefine, RefusesAMissingKeyAtTheBlocksKey) {
@@ -110,8 +112,9 @@ TEST(ParseRefine, RefusesAnAxisOfOneValue) {
 
 TEST(ParseRefine, RefusesAnUnknownMetricWithASuggestion) {
   expect_refused(spec_with("\n  axis: dim\n  metric: spurius_signal\n  threshold: 1\n  tolerance: 1\n"),
-                 {7, 11, "refine.metric", "unknown metric 'spurius_signal'; did you mean 'spurious_signal'? (one of "
-                                          "true_signal, spurious_signal, err_invariant, err_pooled, loss)"});
+                 {7, 11, "refine.metric",
+                  "unknown metric 'spurius_signal'; did you mean 'spurious_signal'? (one of "
+                  "true_signal, spurious_signal, err_invariant, err_pooled, loss)"});
 }
 
 TEST(ParseRefine, RefusesAThresholdThatIsNotAFiniteNumber) {
@@ -137,8 +140,9 @@ TEST(ParseRefine, RefusesAToleranceThatIsNotPositiveAndFinite) {
 }
 
 TEST(ParseRefine, RefusesAnUnknownDivergedAsWithASuggestion) {
-  expect_refused(spec_with(complete_block + "  diverged_as: abov\n"),
-                 {10, 16, "refine.diverged_as", "unknown choice 'abov'; did you mean 'above'? (one of above, below, skip)"});
+  expect_refused(
+      spec_with(complete_block + "  diverged_as: abov\n"),
+      {10, 16, "refine.diverged_as", "unknown choice 'abov'; did you mean 'above'? (one of above, below, skip)"});
 }
 
 SweepSpec spec_of(const std::string& text) { return parse_spec(text, "t.yaml"); }

@@ -50,11 +50,13 @@ TEST(ResumeConflict, AcceptsGrownAxesReorderedAxesAndMoreReplicates) {
 }
 
 TEST(ResumeConflict, NamesADifferentName) {
-  EXPECT_EQ(resume_conflict(spec_of("name: a\n"), spec_of("name: b\n")), "name differs: the file has a, the spec has b");
+  EXPECT_EQ(resume_conflict(spec_of("name: a\n"), spec_of("name: b\n")),
+            "name differs: the file has a, the spec has b");
 }
 
 TEST(ResumeConflict, NamesADifferentSeed) {
-  EXPECT_EQ(resume_conflict(spec_of("seed: 7\n"), spec_of("seed: 8\n")), "seed differs: the file has 7, the spec has 8");
+  EXPECT_EQ(resume_conflict(spec_of("seed: 7\n"), spec_of("seed: 8\n")),
+            "seed differs: the file has 7, the spec has 8");
 }
 
 TEST(ResumeConflict, NamesADifferentFixedValue) {
@@ -72,8 +74,9 @@ TEST(ResumeConflict, NamesAxisValuesTheSpecDropped) {
 }
 
 TEST(ResumeConflict, ListsTheFirstTenDroppedValuesAndCountsTheRest) {
-  EXPECT_EQ(resume_conflict(spec_of("grid:\n  steps: {start: 1, stop: 20, num: 20}\n"), spec_of("grid:\n  steps: [1]\n")),
-            "axis steps lacks 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 9 more which the file holds");
+  EXPECT_EQ(
+      resume_conflict(spec_of("grid:\n  steps: {start: 1, stop: 20, num: 20}\n"), spec_of("grid:\n  steps: [1]\n")),
+      "axis steps lacks 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 9 more which the file holds");
 }
 
 TEST(ResumeConflict, NamesFewerReplicates) {
@@ -82,8 +85,9 @@ TEST(ResumeConflict, NamesFewerReplicates) {
 }
 
 TEST(ResumeConflict, NamesDifferentAxes) {
-  EXPECT_EQ(resume_conflict(spec_of("grid:\n  noise: [0]\n  dim: [20]\n"), spec_of("grid:\n  noise: [0]\n  width: [0]\n")),
-            "the file sweeps [noise, dim] but the spec sweeps [noise, width]");
+  EXPECT_EQ(
+      resume_conflict(spec_of("grid:\n  noise: [0]\n  dim: [20]\n"), spec_of("grid:\n  noise: [0]\n  width: [0]\n")),
+      "the file sweeps [noise, dim] but the spec sweeps [noise, width]");
 }
 
 TEST(ResumeConflict, MessagesAreOneLine) {

@@ -1,10 +1,10 @@
 #include "spec/sweep_spec.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <string>
 
 #include <fmt/format.h>
@@ -290,9 +290,7 @@ TEST(SweepSpec, RefusesBadReplicates) {
   expect_refused("replicates: 1.5\n", {1, 13, "replicates", "not an integer"});
 }
 
-TEST(SweepSpec, RefusesAnEmptyName) {
-  expect_refused("name: ''\n", {1, 7, "name", "got nothing"});
-}
+TEST(SweepSpec, RefusesAnEmptyName) { expect_refused("name: ''\n", {1, 7, "name", "got nothing"}); }
 
 TEST(SweepSpec, RefusesFixedValuesOutOfRange) {
   expect_refused("fixed:\n  dim: 0\n", {2, 8, "fixed.dim", "0 is outside the allowed range [1, 1024]"});
@@ -300,24 +298,25 @@ TEST(SweepSpec, RefusesFixedValuesOutOfRange) {
 }
 
 TEST(SweepSpec, RefusesEveryAxisValueOutOfRangeAtItsOwnPosition) {
-  expect_refused("grid:\n  step_size: [0.1, -0.1, 0.2]\n", {2, 20, "grid.step_size[1]", "is outside the allowed range (0, inf]"});
+  expect_refused("grid:\n  step_size: [0.1, -0.1, 0.2]\n",
+                 {2, 20, "grid.step_size[1]", "is outside the allowed range (0, inf]"});
   expect_refused("grid:\n  batch_size:\n    - 10\n    - 0\n", {4, 7, "grid.batch_size[1]", "outside"});
   expect_refused("grid:\n  noise: {start: -1, stop: 1, num: 3}\n", {2, 18, "grid.noise.start", "outside"});
-  expect_refused("grid:\n  dim: {start: 1024, stop: 1025, num: 2}\n", {2, 28, "grid.dim.stop", "1025 is outside the allowed range [1, 1024]"});
+  expect_refused("grid:\n  dim: {start: 1024, stop: 1025, num: 2}\n",
+                 {2, 28, "grid.dim.stop", "1025 is outside the allowed range [1, 1024]"});
 }
 
 // --- refusals: axes ---
 
-TEST(SweepSpec, RefusesEmptyAxes) {
-  expect_refused("grid:\n  noise: []\n", {2, 10, "grid.noise", "empty axis"});
-}
+TEST(SweepSpec, RefusesEmptyAxes) { expect_refused("grid:\n  noise: []\n", {2, 10, "grid.noise", "empty axis"}); }
 
 TEST(SweepSpec, RefusesASingleValueAsAnAxis) {
   expect_refused("grid:\n  noise: 0.1\n", {2, 10, "grid.noise", "a single value belongs under fixed"});
 }
 
 TEST(SweepSpec, RefusesDuplicateAxisValuesComparingValues) {
-  expect_refused("grid:\n  step_size: [0.1, 0.05, 0.10]\n", {2, 26, "grid.step_size[2]", "0.1 appears twice (also at line 2, column 15)"});
+  expect_refused("grid:\n  step_size: [0.1, 0.05, 0.10]\n",
+                 {2, 26, "grid.step_size[2]", "0.1 appears twice (also at line 2, column 15)"});
   expect_refused("grid:\n  batch_size: [1000, 1e3]\n", {2, 22, "grid.batch_size[1]", "1000 appears twice"});
   expect_refused("grid:\n  algorithm: [hetero, \"hetero\"]\n", {2, 23, "grid.algorithm[1]", "hetero appears twice"});
 }
@@ -332,7 +331,8 @@ TEST(SweepSpec, RefusesRangesWithNumBelowOne) {
 }
 
 TEST(SweepSpec, RefusesRangesWithNonNumericEnds) {
-  expect_refused("grid:\n  noise: {start: low, stop: 1, num: 2}\n", {2, 18, "grid.noise.start", "got the string \"low\""});
+  expect_refused("grid:\n  noise: {start: low, stop: 1, num: 2}\n",
+                 {2, 18, "grid.noise.start", "got the string \"low\""});
   expect_refused("grid:\n  noise: {start: 0, stop: [1], num: 2}\n", {2, 27, "grid.noise.stop", "got a list"});
 }
 
@@ -347,7 +347,8 @@ TEST(SweepSpec, RefusesARangeOnAChoiceParameter) {
 
 TEST(SweepSpec, RefusesAnIntegerRangeThatDoesNotYieldIntegers) {
   expect_refused("grid:\n  batch_size: {start: 1, stop: 10, num: 3}\n", {2, 15, "grid.batch_size", "steps by 4.5"});
-  expect_refused("grid:\n  batch_size: {start: 1.5, stop: 10, num: 3}\n", {2, 23, "grid.batch_size.start", "not an integer"});
+  expect_refused("grid:\n  batch_size: {start: 1.5, stop: 10, num: 3}\n",
+                 {2, 23, "grid.batch_size.start", "not an integer"});
 }
 
 TEST(SweepSpec, RefusesAParameterBothFixedAndSwept) {
@@ -430,7 +431,8 @@ TEST(SweepSpec, RefusesSizesAtTheInt64ExtremesByTheirRange) {
   expect_refused("fixed: {batch_size: 1099511627776}\n", {1, 21, "fixed.batch_size", "outside the allowed range"});
   expect_refused("grid:\n  batch_size: [1000, 9223372036854775807]\n",
                  {2, 22, "grid.batch_size[1]", "9223372036854775807 is outside the allowed range [1, 1000000000]"});
-  expect_refused("fixed: {environments: 1000000}\n", {1, 23, "fixed.environments", "outside the allowed range [1, 100000]"});
+  expect_refused("fixed: {environments: 1000000}\n",
+                 {1, 23, "fixed.environments", "outside the allowed range [1, 100000]"});
   expect_refused("fixed: {dim: 4096}\n", {1, 14, "fixed.dim", "4096 is outside the allowed range [1, 1024]"});
   expect_refused("replicates: 9223372036854775807\n", {1, 1, "replicates", "exceeds the limit of 1000000"});
   expect_refused("replicates: 4611686018427387904\ngrid:\n  noise: [0, 1, 2, 3]\n",
@@ -438,7 +440,8 @@ TEST(SweepSpec, RefusesSizesAtTheInt64ExtremesByTheirRange) {
 }
 
 TEST(SweepSpec, TrajectoryLimitCountsTheRecordsTheSimulatorKeeps) {
-  for (const auto& [steps, every] : {std::pair{1000, 10}, std::pair{1001, 10}, std::pair{99999, 1000}, std::pair{2000, 1}}) {
+  for (const auto& [steps, every] :
+       {std::pair{1000, 10}, std::pair{1001, 10}, std::pair{99999, 1000}, std::pair{2000, 1}}) {
     science::Params params;
     params.steps = steps;
     params.record_every = every;
@@ -479,9 +482,10 @@ TEST(SweepSpec, RefusesARunThatWouldNotFitInMemoryAtTheDominantKey) {
 
 TEST(SweepSpec, ChecksTheMemoryOfEveryCombinationOfTheAxesInvolved) {
   // Only dim 1024 with 100000 environments is too large; the message names the first such combination.
-  expect_refused("fixed: {sampler: materialized}\ngrid:\n  dim: [4, 1024]\n  algorithm: [hetero, pooled_gd]\n"
-                 "  environments: [2, 100000]\n  noise: [0, 1]\n",
-                 {5, 3, "grid.environments", "(at dim = 1024, algorithm = hetero, environments = 100000)"});
+  expect_refused(
+      "fixed: {sampler: materialized}\ngrid:\n  dim: [4, 1024]\n  algorithm: [hetero, pooled_gd]\n"
+      "  environments: [2, 100000]\n  noise: [0, 1]\n",
+      {5, 3, "grid.environments", "(at dim = 1024, algorithm = hetero, environments = 100000)"});
   // The exact sampler's weights grow as K^2: 100000 environments need 149 GiB even at d = 4.
   expect_refused("fixed: {dim: 4}\ngrid:\n  sampler: [materialized, exact]\n  environments: [2, 100000]\n",
                  {4, 3, "grid.environments", "(at sampler = exact, environments = 100000)"});
@@ -493,7 +497,8 @@ TEST(SweepSpec, ChecksTheMemoryOfEveryCombinationOfTheAxesInvolved) {
 TEST(ParseParameterText, ReadsAsASpecScalarDoes) {
   EXPECT_EQ(parse_parameter_text(*science::find_parameter("batch_size"), "1e3", "--batch-size"),
             science::ParamValue{std::int64_t{1000}});
-  EXPECT_EQ(parse_parameter_text(*science::find_parameter("step_size"), "0.05", "--step-size"), science::ParamValue{0.05});
+  EXPECT_EQ(parse_parameter_text(*science::find_parameter("step_size"), "0.05", "--step-size"),
+            science::ParamValue{0.05});
   EXPECT_EQ(parse_parameter_text(*science::find_parameter("algorithm"), "pooled", "--algorithm"),
             science::ParamValue{std::string("pooled")});
 }
@@ -544,9 +549,7 @@ TEST(SpecError, LeavesOutTheLocationForTheWholeFile) {
   EXPECT_STREQ(SpecError("a.yaml", 0, 0, "", "the spec is empty").what(), "a.yaml: the spec is empty");
 }
 
-TEST(LoadSpec, NamesTheSpecAfterItsFileByDefault) {
-  EXPECT_EQ(load_spec(data_dir / "minimal.yaml").name, "minimal");
-}
+TEST(LoadSpec, NamesTheSpecAfterItsFileByDefault) { EXPECT_EQ(load_spec(data_dir / "minimal.yaml").name, "minimal"); }
 
 TEST(LoadSpec, RefusesAMissingFileWithTheOsReason) {
   const auto path = data_dir / "no-such-spec.yaml";

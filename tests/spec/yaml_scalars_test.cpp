@@ -78,7 +78,8 @@ TEST(Display, WritesRealsInTheirShortestExactForm) {
   EXPECT_EQ(display(science::ParamValue{std::int64_t{20}}), "20");
   EXPECT_EQ(display(science::ParamValue{std::string("hetero")}), "hetero");
   // What display writes reads back as the same value.
-  for (double x : {0.1, 1e-300, 123456.789, -2.5e17}) EXPECT_EQ(resolve_plain(display(science::ParamValue{x})).number, x);
+  for (double x : {0.1, 1e-300, 123456.789, -2.5e17})
+    EXPECT_EQ(resolve_plain(display(science::ParamValue{x})).number, x);
 }
 
 }  // namespace

@@ -33,12 +33,15 @@ inline double fake_value(std::int64_t row, std::int64_t step, std::size_t metric
 
 // A finished run with records at the run's record steps and end metrics fake_value(row, steps_done, m). A
 // diverged run records up to `stop_step` and diverges one step later; a failed run has no records.
-inline science::RunOutcome fake_outcome(const science::PendingRun& run, science::RowStatus status = science::RowStatus::done, std::int64_t stop_step = 10) {
+inline science::RunOutcome fake_outcome(const science::PendingRun& run,
+                                        science::RowStatus status = science::RowStatus::done,
+                                        std::int64_t stop_step = 10) {
   science::RunOutcome outcome;
   outcome.row = run.row;
   outcome.status = status;
   outcome.wall_seconds = 0.5 + static_cast<double>(run.row);
-  outcome.result.status = status == science::RowStatus::diverged ? science::RunStatus::diverged : science::RunStatus::done;
+  outcome.result.status =
+      status == science::RowStatus::diverged ? science::RunStatus::diverged : science::RunStatus::done;
   if (status == science::RowStatus::failed) return outcome;
   for (auto step : science::record_steps(run.params)) {
     if (status == science::RowStatus::diverged && step > stop_step) break;

@@ -1,7 +1,7 @@
 #include "store/h5.hpp"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <hdf5_hl.h>
 #include <sys/file.h>
 #include <sys/mount.h>

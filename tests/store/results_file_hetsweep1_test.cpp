@@ -26,9 +26,11 @@ constexpr std::size_t metric_count = science::metric_names.size();
 const fs::path fixture = HETSWEEP1_FIXTURE;
 
 // The fixture's rows as h5py shows them.
-constexpr science::RowStatus pending = science::RowStatus::pending, done = science::RowStatus::done, diverged = science::RowStatus::diverged;
-const std::vector<science::RowStatus> fixture_status{done, pending,  done, done,    pending, diverged, pending,  diverged,
-                                            done, done,     pending, done, diverged, diverged, diverged, diverged};
+constexpr science::RowStatus pending = science::RowStatus::pending, done = science::RowStatus::done,
+                             diverged = science::RowStatus::diverged;
+const std::vector<science::RowStatus> fixture_status{done,     pending,  done,     done,    pending, diverged,
+                                                     pending,  diverged, done,     done,    pending, done,
+                                                     diverged, diverged, diverged, diverged};
 const std::vector<std::int64_t> fixture_steps_done{20, 0, 20, 20, 0, 8, 0, 12, 20, 20, 0, 20, 5, 5, 12, 12};
 
 fs::path copy_of_fixture(const ScratchDirectory& dir) {
@@ -121,7 +123,8 @@ TEST(ResultsReader, GivesTheFinishedRunsOfAHetsweep1FileWithTheirRecords) {
     }
   }
   for (std::size_t i = 0; i < fixture_status.size(); ++i) {
-    EXPECT_EQ(seen.contains(static_cast<std::int64_t>(i)), fixture_status[i] != science::RowStatus::pending) << "row " << i;
+    EXPECT_EQ(seen.contains(static_cast<std::int64_t>(i)), fixture_status[i] != science::RowStatus::pending)
+        << "row " << i;
   }
 }
 

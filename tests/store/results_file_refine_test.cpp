@@ -46,8 +46,8 @@ std::optional<spec::SweepSpec> refine_spec() {
   return std::nullopt;
 }
 
-#define REFINE_SPEC_OR_SKIP(name)                                                 \
-  const auto name##_parsed = refine_spec();                                       \
+#define REFINE_SPEC_OR_SKIP(name)                                                \
+  const auto name##_parsed = refine_spec();                                      \
   if (!name##_parsed) GTEST_SKIP() << "the spec parser does not read `refine:`"; \
   const auto& name = *name##_parsed
 
@@ -252,8 +252,8 @@ TEST(RowCheck, RefusesHostileRefinementRowsNamingTheField) {
   };
   std::vector<Case> cases;
   for (double value : {0.01, 0.05, 0.2, -0.03, inf, -inf, nan}) {
-    cases.push_back({fmt::format("step_size {}", value), identity_of(refine_point(spec, 0, value), 8),
-                     "row 8, field step_size: "});
+    cases.push_back(
+        {fmt::format("step_size {}", value), identity_of(refine_point(spec, 0, value), 8), "row 8, field step_size: "});
   }
   auto identity = identity_of(refine_point(spec, 0, 0.03), 8);
   identity.origin = 7;
@@ -290,9 +290,9 @@ TEST(RowCheck, RefusesARefinementRowWhenTheSpecHasNoRefineBlock) {
   const auto spec = parse(small_spec_text);
   const fs::path where = "test.h5";
   RowCheck check(where, spec);
-  EXPECT_THROW(check.point_of(8, identity_of(refine_point(refine_spec_set_directly(), 0, 0.03), 8),
-                              layout::pending_result()),
-               ResultsFileError);
+  EXPECT_THROW(
+      check.point_of(8, identity_of(refine_point(refine_spec_set_directly(), 0, 0.03), 8), layout::pending_result()),
+      ResultsFileError);
 }
 
 TEST(RowCheck, RefusesAFileWithADamagedRefinementRowAndLeavesItUntouched) {

@@ -564,8 +564,9 @@ void expect_close_to_report(const std::string& what, Change&& change) {
 }
 
 TEST(ResultsWriter, CloseThrowsWhenTheFileWasTruncatedUnderIt) {
-  expect_close_to_report("was truncated while this sweep wrote it",
-                         [](const fs::path& path, const ScratchDirectory&) { fs::resize_file(path, fs::file_size(path) / 2); });
+  expect_close_to_report("was truncated while this sweep wrote it", [](const fs::path& path, const ScratchDirectory&) {
+    fs::resize_file(path, fs::file_size(path) / 2);
+  });
 }
 
 TEST(ResultsWriter, CloseThrowsWhenTheFileWasReplacedUnderIt) {
@@ -751,8 +752,7 @@ TEST(ResultsWriter, RestartRefusesAFileThatIsNotAResultsFileAndLeavesItUntouched
       ResultsWriter writer(path, parse(small_spec_text), OpenMode::restart);
       FAIL() << "--restart replaced " << name;
     } catch (const ResultsFileError& e) {
-      EXPECT_NE(std::string(e.what()).find("replaces only a hetsweep results file or an empty file"),
-                std::string::npos)
+      EXPECT_NE(std::string(e.what()).find("replaces only a hetsweep results file or an empty file"), std::string::npos)
           << e.what();
       EXPECT_FALSE(e.replaceable());
     }

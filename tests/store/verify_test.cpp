@@ -4,10 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <fmt/format.h>
 
 #include <set>
 
@@ -45,7 +45,8 @@ void write_computed_file(const fs::path& path) {
     science::RunOutcome outcome;
     outcome.row = run.row;
     outcome.result = science::simulate(run.params, run.seed);
-    outcome.status = outcome.result.status == science::RunStatus::done ? science::RowStatus::done : science::RowStatus::diverged;
+    outcome.status =
+        outcome.result.status == science::RunStatus::done ? science::RowStatus::done : science::RowStatus::diverged;
     outcome.wall_seconds = 0.01;
     writer.write(outcome);
   }
@@ -175,7 +176,8 @@ TEST(Verify, PassesACleanFileAndRecomputesEveryFinishedRunToTheSameBits) {
   // The spec makes some runs diverge, so that their path is checked too.
   const ResultsReader reader(path);
   const auto rows = reader.rows();
-  EXPECT_TRUE(std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.status == science::RowStatus::diverged; }));
+  EXPECT_TRUE(
+      std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.status == science::RowStatus::diverged; }));
 }
 
 TEST(Verify, FindsAFlippedByteInEveryDamagedChunkAndNamesItsRows) {
@@ -223,7 +225,8 @@ TEST(Verify, FindsAChangedTrajectoryCell) {
   // A value where a pending run has none.
   write_cell(path, layout::trajectory_path("spurious_signal"), {7, 1}, 2.5, H5T_NATIVE_DOUBLE);
   const auto report = verify(path);
-  EXPECT_TRUE(mentions(report, "/trajectories/spurious_signal row 7: step 10: 2.5 where NaN belongs (the run is pending)"))
+  EXPECT_TRUE(
+      mentions(report, "/trajectories/spurious_signal row 7: step 10: 2.5 where NaN belongs (the run is pending)"))
       << listing(report);
   EXPECT_EQ(report.problem_count, 1) << listing(report);
 }
@@ -251,7 +254,8 @@ TEST(Verify, FindsRowsThatFailTheRowCheckAndListsEach) {
   write_runs_field(path, 7, "step_size", 0.02);      // not on the axis
   const auto report = verify(path);
   EXPECT_TRUE(mentions(report, "/runs row 2, field heterogeneity: 0.25 differs from the spec's")) << listing(report);
-  EXPECT_TRUE(mentions(report, "/runs row 7, field step_size: 0.02 is not a value of the spec's axis")) << listing(report);
+  EXPECT_TRUE(mentions(report, "/runs row 7, field step_size: 0.02 is not a value of the spec's axis"))
+      << listing(report);
   EXPECT_EQ(report.problem_count, 2) << listing(report);
 }
 
@@ -368,7 +372,8 @@ TEST(Verify, ChecksAFileWhileASweepWritesIt) {
       science::RunOutcome outcome;
       outcome.row = pending[i].row;
       outcome.result = science::simulate(pending[i].params, pending[i].seed);
-      outcome.status = outcome.result.status == science::RunStatus::done ? science::RowStatus::done : science::RowStatus::diverged;
+      outcome.status =
+          outcome.result.status == science::RunStatus::done ? science::RowStatus::done : science::RowStatus::diverged;
       writer.write(outcome);
     }
     writer.flush();

@@ -18,9 +18,9 @@ extern char** environ;
 
 namespace {
 
+using hetsweep::science::RowStatus;
 using hetsweep::store::OpenMode;
 using hetsweep::store::ResultsWriter;
-using hetsweep::science::RowStatus;
 using hetsweep::store::test_support::fake_outcome;
 
 // Every kind of axis (string, integer, real), not in the order of their names, and two step counts so that
