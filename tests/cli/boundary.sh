@@ -8,27 +8,11 @@ set -euo pipefail
 # The file is written by write_refine_file, whose kernels are baseline: merging it keeps that level.
 export HETSWEEP_ISA=baseline
 hetsweep=$1 write_refine_file=$2 workdir=$3
+# shellcheck source=expect.sh
+source "$(dirname "$0")/expect.sh"
 rm -rf "$workdir" && mkdir -p "$workdir" && cd "$workdir"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# expect CODE PATTERN -- COMMAND...: the command exits CODE and its output (stdout and stderr) matches PATTERN
-# (when not empty).
-expect() {
-  local code=$1 pattern=$2 got=0
-  shift 3
-  "$@" >out.txt 2>&1 || got=$?
-  ((got == code)) || fail "$* exited $got, not $code: $(head -c 600 out.txt)"
-  [[ -z $pattern ]] || grep -qE -- "$pattern" out.txt || fail "$*: output does not match '$pattern': $(head -c 600 out.txt)"
-  echo "PASS: exit $code: $*"
-}
-
 "$write_refine_file" refine.h5
-# A build whose spec parser does not read `refine:` cannot open the file's spec: nothing to test here yet.
-if "$hetsweep" status refine.h5 >status.txt 2>&1; [[ $(cat status.txt) == *"holds a spec this version cannot parse"* ]]; then
-  echo "SKIP: this build's spec parser does not read refine:"
-  exit 77
-fi
 
 expect 0 "2 crossings of final_spurious_signal = 0.5 along step_size" -- "$hetsweep" boundary refine.h5
 grep -qE "^ *algorithm +lo +hi +direction +estimate +runs$" out.txt || fail "boundary: no header: $(cat out.txt)"

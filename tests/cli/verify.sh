@@ -6,19 +6,9 @@
 set -euo pipefail
 hetsweep=$1 workdir=$2
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=expect.sh
+source "$(dirname "$0")/expect.sh"
 rm -rf "$workdir" && mkdir -p "$workdir" && cd "$workdir"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# expect CODE PATTERN -- COMMAND...: the command exits CODE and its output (stdout and stderr) matches PATTERN.
-expect() {
-  local code=$1 pattern=$2 got=0
-  shift 3
-  "$@" >out.txt 2>&1 || got=$?
-  ((got == code)) || fail "$* exited $got, not $code: $(head -c 600 out.txt)"
-  grep -qE -- "$pattern" out.txt || fail "$*: output does not match '$pattern': $(head -c 600 out.txt)"
-  echo "PASS: exit $code: $*"
-}
 
 # flip FILE DATASET: flips one byte in the middle of the stored bytes of the dataset's first chunk.
 flip() {

@@ -24,6 +24,14 @@ grid:
 replicates: 2
 )";
 
+// The same sweep refined along step_size.
+inline const std::string refine_spec_text = small_spec_text + R"(refine:
+  axis: step_size
+  metric: spurious_signal
+  threshold: 0.5
+  tolerance: 0.01
+)";
+
 inline spec::SweepSpec parse(const std::string& text) { return spec::parse_spec(text, "test.yaml"); }
 
 // The value a fake run records for `metric` at `step`: distinct per row, step and metric, exact in binary.

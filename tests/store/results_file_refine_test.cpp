@@ -23,40 +23,10 @@ namespace fs = std::filesystem;
 using test_support::fake_outcome;
 using test_support::fake_value;
 using test_support::parse;
+using test_support::read_vector;
+using test_support::refine_spec_text;
 using test_support::ScratchDirectory;
 using test_support::small_spec_text;
-
-// The small spec (step_size [0.01, 0.05] x algorithm [hetero, pooled] x 2 replicates) refined along step_size.
-const std::string refine_block = R"(refine:
-  axis: step_size
-  metric: spurious_signal
-  threshold: 0.5
-  tolerance: 0.01
-)";
-const std::string refine_spec_text = small_spec_text + refine_block;
-
-// The spec with its refine block, as a file stores and a reader parses it; a spec parser that does not read
-// `refine:` yet makes the tests that reopen files skip.
-std::optional<spec::SweepSpec> refine_spec() {
-  try {
-    auto spec = parse(refine_spec_text);
-    if (spec.refine) return spec;
-  } catch (const spec::SpecError&) {
-  }
-  return std::nullopt;
-}
-
-#define REFINE_SPEC_OR_SKIP(name)                                                \
-  const auto name##_parsed = refine_spec();                                      \
-  if (!name##_parsed) GTEST_SKIP() << "the spec parser does not read `refine:`"; \
-  const auto& name = *name##_parsed
-
-// The same spec with the block set directly, for what needs no parsing.
-spec::SweepSpec refine_spec_set_directly() {
-  auto spec = parse(small_spec_text);
-  spec.refine = spec::Refine{"step_size", "spurious_signal", 0.5, 0.01, spec::Refine::Diverged::above};
-  return spec;
-}
 
 // The refinement run at `step_size` for grid point `grid_index`'s other values and replicate.
 spec::RunPoint refine_point(const spec::SweepSpec& spec, std::int64_t grid_index, double step_size) {
@@ -85,23 +55,12 @@ std::vector<std::int8_t> read_origins(const fs::path& path) {
   return origins;
 }
 
-template <class T>
-std::vector<T> read_vector(const fs::path& path, const std::string& object, hid_t type) {
-  const auto file = h5::File::open(path, h5::Access::read);
-  const auto dataset = h5::Dataset::open(file, object);
-  std::size_t n = 1;
-  for (auto d : dataset.dims()) n *= d;
-  std::vector<T> values(n);
-  dataset.read_all(type, values.data());
-  return values;
-}
-
 // --- appending refinement runs --------------------------------------------------------------------------
 
 TEST(ResultsWriter, AppendRunsAddsPendingRowsThatWriteAndFlushTake) {
   ScratchDirectory dir;
   const auto path = dir / "out.h5";
-  const auto spec = refine_spec_set_directly();
+  const auto spec = parse(refine_spec_text);
   ResultsWriter writer(path, spec, OpenMode::create_or_resume);
   const auto points = midpoints(spec);
   const auto rows = writer.append_runs(points);
@@ -142,7 +101,7 @@ TEST(ResultsWriter, AppendRunsAddsPendingRowsThatWriteAndFlushTake) {
 
 TEST(ResultsWriter, AppendRunsRefusesPointsAReaderWouldRefuseAndWritesNothing) {
   ScratchDirectory dir;
-  const auto spec = refine_spec_set_directly();
+  const auto spec = parse(refine_spec_text);
   ResultsWriter writer(dir / "out.h5", spec, OpenMode::create_or_resume);
   auto outside = refine_point(spec, 0, 0.2);
   auto on_grid = refine_point(spec, 4, 0.05);
@@ -164,12 +123,12 @@ TEST(ResultsWriter, AppendRunsNeedsARefineBlock) {
   ScratchDirectory dir;
   const auto spec = parse(small_spec_text);
   ResultsWriter writer(dir / "out.h5", spec, OpenMode::create_or_resume);
-  EXPECT_THROW(writer.append_runs(std::vector{refine_point(refine_spec_set_directly(), 0, 0.03)}), std::logic_error);
+  EXPECT_THROW(writer.append_runs(std::vector{refine_point(parse(refine_spec_text), 0, 0.03)}), std::logic_error);
   EXPECT_THROW(writer.write_boundary({}), std::logic_error);
 }
 
 TEST(ResultsWriter, ResumeReturnsPendingRefinementRowsWithTheirOwnParameters) {
-  REFINE_SPEC_OR_SKIP(spec);
+  const auto spec = parse(refine_spec_text);
   ScratchDirectory dir;
   const auto path = dir / "out.h5";
   const auto points = midpoints(spec);
@@ -211,7 +170,7 @@ TEST(ResultsWriter, ResumeReturnsPendingRefinementRowsWithTheirOwnParameters) {
 }
 
 TEST(ResultsReader, SeesRefinementRowsAppendedAfterItOpened) {
-  REFINE_SPEC_OR_SKIP(spec);
+  const auto spec = parse(refine_spec_text);
   ScratchDirectory dir;
   const auto path = dir / "out.h5";
   ResultsWriter writer(path, spec, OpenMode::create_or_resume);
@@ -232,7 +191,7 @@ layout::RowIdentity identity_of(const spec::RunPoint& point, std::int64_t row) {
 }
 
 TEST(RowCheck, AcceptsARefinementRowStrictlyInsideTheRefineAxis) {
-  const auto spec = refine_spec_set_directly();
+  const auto spec = parse(refine_spec_text);
   const fs::path where = "test.h5";
   RowCheck check(where, spec);
   EXPECT_EQ(check.point_of(8, identity_of(refine_point(spec, 2, 0.03), 8), layout::pending_result()),
@@ -242,7 +201,7 @@ TEST(RowCheck, AcceptsARefinementRowStrictlyInsideTheRefineAxis) {
 }
 
 TEST(RowCheck, RefusesHostileRefinementRowsNamingTheField) {
-  const auto spec = refine_spec_set_directly();
+  const auto spec = parse(refine_spec_text);
   const double inf = std::numeric_limits<double>::infinity();
   const double nan = std::numeric_limits<double>::quiet_NaN();
   struct Case {
@@ -291,12 +250,12 @@ TEST(RowCheck, RefusesARefinementRowWhenTheSpecHasNoRefineBlock) {
   const fs::path where = "test.h5";
   RowCheck check(where, spec);
   EXPECT_THROW(
-      check.point_of(8, identity_of(refine_point(refine_spec_set_directly(), 0, 0.03), 8), layout::pending_result()),
+      check.point_of(8, identity_of(refine_point(parse(refine_spec_text), 0, 0.03), 8), layout::pending_result()),
       ResultsFileError);
 }
 
 TEST(RowCheck, RefusesAFileWithADamagedRefinementRowAndLeavesItUntouched) {
-  REFINE_SPEC_OR_SKIP(spec);
+  const auto spec = parse(refine_spec_text);
   ScratchDirectory dir;
   const auto path = dir / "out.h5";
   {
@@ -334,7 +293,7 @@ std::vector<spec::Crossing> sample_crossings() {
 }
 
 TEST(ResultsWriter, WriteBoundaryReplacesTheCrossingsAReaderReads) {
-  REFINE_SPEC_OR_SKIP(spec);
+  const auto spec = parse(refine_spec_text);
   ScratchDirectory dir;
   const auto path = dir / "out.h5";
   ResultsWriter writer(path, spec, OpenMode::create_or_resume);
@@ -403,7 +362,7 @@ TEST(ResultsWriter, GrowsAFileWithoutOriginWithoutAddingTheField) {
 }
 
 TEST(ResultsWriter, AppendRunsRefusesAFileWithoutOrigin) {
-  REFINE_SPEC_OR_SKIP(spec);
+  const auto spec = parse(refine_spec_text);
   ScratchDirectory dir;
   const auto path = dir / "old.h5";
   parts::build_new_file(path, spec, layout::RowLayout(layout::Format::hetsweep_2, false));

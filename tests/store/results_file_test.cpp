@@ -28,6 +28,7 @@ namespace fs = std::filesystem;
 using test_support::fake_outcome;
 using test_support::fake_value;
 using test_support::parse;
+using test_support::read_vector;
 using test_support::ScratchDirectory;
 using test_support::small_spec_text;
 
@@ -49,17 +50,6 @@ Matrix read_trajectory(const fs::path& path, std::string_view metric) {
   Matrix m{dims.at(0), dims.at(1), std::vector<double>(dims.at(0) * dims.at(1))};
   dataset.read_all(H5T_NATIVE_DOUBLE, m.values.data());
   return m;
-}
-
-template <class T>
-std::vector<T> read_vector(const fs::path& path, const std::string& object, hid_t type) {
-  const auto file = h5::File::open(path, h5::Access::read);
-  const auto dataset = h5::Dataset::open(file, object);
-  std::size_t n = 1;
-  for (auto d : dataset.dims()) n *= d;
-  std::vector<T> values(n);
-  dataset.read_all(type, values.data());
-  return values;
 }
 
 // The /runs rows exactly as stored: the file's own compound type, byte for byte.

@@ -5,8 +5,10 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "fake_sweep.hpp"
+#include "store/h5.hpp"
 
 namespace hetsweep::store::test_support {
 
@@ -29,5 +31,17 @@ class ScratchDirectory {
  private:
   std::filesystem::path path_;
 };
+
+// Every value of the dataset `object` of the file at `path`, read as `type` in row-major order.
+template <class T>
+std::vector<T> read_vector(const std::filesystem::path& path, const std::string& object, hid_t type) {
+  const auto file = h5::File::open(path, h5::Access::read);
+  const auto dataset = h5::Dataset::open(file, object);
+  std::size_t n = 1;
+  for (auto d : dataset.dims()) n *= d;
+  std::vector<T> values(n);
+  dataset.read_all(type, values.data());
+  return values;
+}
 
 }  // namespace hetsweep::store::test_support

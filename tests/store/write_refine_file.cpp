@@ -16,13 +16,6 @@ namespace {
 using namespace hetsweep;
 using store::test_support::fake_outcome;
 
-const std::string refine_block = R"(refine:
-  axis: step_size
-  metric: spurious_signal
-  threshold: 0.5
-  tolerance: 0.01
-)";
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -31,10 +24,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    // The block is set directly (and stored in the spec's text), whether or not this build's parser reads it.
-    auto spec = store::test_support::parse(store::test_support::small_spec_text);
-    spec.refine = spec::Refine{"step_size", "spurious_signal", 0.5, 0.01, spec::Refine::Diverged::above};
-    spec.text += refine_block;
+    const auto spec = store::test_support::parse(store::test_support::refine_spec_text);
     store::ResultsWriter writer(argv[1], spec, store::OpenMode::restart);
     const spec::Grid grid(spec);
     std::vector<spec::RunPoint> points;
