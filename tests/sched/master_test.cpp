@@ -87,6 +87,17 @@ std::vector<science::PendingRun> unfinished(const std::vector<science::PendingRu
   return rest;
 }
 
+// The rest of `work`, handed out as a resumed sweep would, completes the set in `sink` without duplicates.
+void expect_resume_completes(const std::vector<science::PendingRun>& work, RecordingSink& sink) {
+  sink.after_write = nullptr;
+  const auto second = run_collectively(unfinished(work, sink), sink);
+  if (mpi::communicator().rank() == 0) {
+    EXPECT_FALSE(second.stopped_early);
+    EXPECT_EQ(sink.by_row.size(), work.size());
+    EXPECT_EQ(sink.duplicates, 0);
+  }
+}
+
 TEST(RunMaster, ComputesEveryRunOnceWithTheSameResultAsAlone) {
   const auto work = small_runs(40);
   RecordingSink sink;
@@ -126,14 +137,7 @@ TEST(RunMaster, StopsHandingOutWorkOnSignalAndFinishesWhatWorkersHold) {
     reset_stop_request();
     std::signal(SIGUSR1, SIG_DFL);
   }
-  // The rest of the work, as a resumed sweep would hand it out, completes the set without duplicates.
-  sink.after_write = nullptr;
-  const auto second = run_collectively(unfinished(work, sink), sink);
-  if (world.rank() == 0) {
-    EXPECT_FALSE(second.stopped_early);
-    EXPECT_EQ(sink.by_row.size(), 60u);
-    EXPECT_EQ(sink.duplicates, 0);
-  }
+  expect_resume_completes(work, sink);
 }
 
 // mpirun answers SIGTERM or SIGINT by sending every rank SIGTERM and SIGKILL a second later: the master
@@ -168,13 +172,7 @@ TEST(RunMaster, ClosesTheSinkAtOnceOnSigtermAndLeavesTheHeldRunsPending) {
     reset_stop_request();
     std::signal(SIGTERM, SIG_DFL);
   }
-  sink.after_write = nullptr;
-  const auto second = run_collectively(unfinished(work, sink), sink);
-  if (world.rank() == 0) {
-    EXPECT_FALSE(second.stopped_early);
-    EXPECT_EQ(sink.by_row.size(), 60u);
-    EXPECT_EQ(sink.duplicates, 0);
-  }
+  expect_resume_completes(work, sink);
 }
 
 // One short run, then one far too long to wait for (10^9 steps: about half an hour here).
