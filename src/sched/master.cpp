@@ -7,6 +7,7 @@
 #include <boost/mpi/nonblocking.hpp>
 #include <boost/optional.hpp>
 #include <chrono>
+#include <deque>
 #include <list>
 #include <thread>
 
@@ -77,7 +78,8 @@ class Dispatcher {
         options_(options),
         sizer_(options.batch_target_seconds),
         last_flush_(SteadyClock::now()),
-        stalls_(make_stall_watch(world.size() - 1, options.stall_timeout_seconds)) {}
+        stalls_(make_stall_watch(world.size() - 1, options.stall_timeout_seconds)),
+        held_(static_cast<std::size_t>(world.size()), 0) {}
 
   MasterReport run() {
     if (world_.size() == 1) {
@@ -93,8 +95,8 @@ class Dispatcher {
   void run_alone() {
     // A stop signal ends the run in progress between two steps; it stays pending.
     const science::StopCheck stop = [] { return stop_requested(); };
-    while (next_ < work_.size() && !stop_requested()) {
-      const auto result = compute(work_[next_++], stop);
+    while (remaining() > 0 && !stop_requested()) {
+      const auto result = compute(take_next(), stop);
       if (result.outcome.status == science::RowStatus::pending) {
         ++report_.interrupted;
         break;
@@ -107,10 +109,7 @@ class Dispatcher {
 
   void run_with_workers() {
     hosts_ = gather_host_names(world_);
-    const int workers = world_.size() - 1;
-    for (int round = 0; round < batches_per_worker; ++round) {
-      for (int w = 1; w <= workers; ++w) send_batch(w);
-    }
+    hand_out();
     while (in_flight_ > 0) {
       std::vector<WorkResult> results;
       auto request = world_.irecv(mpi::any_source, tag_results, results);
@@ -124,6 +123,7 @@ class Dispatcher {
         world_.abort(interrupted_exit_code);
       }
       --in_flight_;
+      --held_[static_cast<std::size_t>(status->source())];
       stalls_.heard(status->source(), seconds_now());
       for (const auto& result : results) {
         if (result.outcome.status == science::RowStatus::pending) {
@@ -133,7 +133,9 @@ class Dispatcher {
         }  // else the sink was closed on a SIGTERM or SIGINT: this run stays pending, a resume computes it
       }
       if (!sink_closed_) progress_.update(report_.computed);
-      if (!stop_requested()) send_batch(status->source());
+      // Every worker short of batches gets one, not only the one that answered: runs added by a result may
+      // be the first work in a while for a worker that ran dry.
+      if (!stop_requested()) hand_out();
       reap_sends();
       act_on_stop_or_flush();
     }
@@ -160,6 +162,28 @@ class Dispatcher {
       flushed_on_stop_ = true;
     }
     flush_when_due();
+  }
+
+  // Tops every worker up to batches_per_worker batches while work remains, one round at a time so that the
+  // work spreads over the workers.
+  void hand_out() {
+    for (int round = 0; round < batches_per_worker; ++round) {
+      for (int w = 1; w < world_.size(); ++w) {
+        if (held_[static_cast<std::size_t>(w)] <= round) send_batch(w);
+      }
+    }
+  }
+
+  [[nodiscard]] std::size_t remaining() const { return (work_.size() - next_) + added_.size(); }
+
+  // Added runs go first: a result asked for them, and the runs after them may wait on their results.
+  science::PendingRun take_next() {
+    if (!added_.empty()) {
+      auto run = std::move(added_.front());
+      added_.pop_front();
+      return run;
+    }
+    return work_[next_++];
   }
 
   // Once: every worker stops its run in progress at its next check and hands back what it holds.
@@ -202,7 +226,7 @@ class Dispatcher {
     sink_.close();
     sink_closed_ = true;
     progress_.finish();
-    report_.stopped_early = next_ < work_.size() || in_flight_ > 0 || report_.interrupted > 0;
+    report_.stopped_early = remaining() > 0 || in_flight_ > 0 || report_.interrupted > 0;
     report_.dropped_held_runs = in_flight_ > 0;
     if (report_.stopped_early && report_.stop_reason.empty())
       report_.stop_reason = fmt::format("signal {}", stop_signal());
@@ -212,15 +236,14 @@ class Dispatcher {
   // Batches go out with non-blocking sends: a batch above Open MPI's eager limit is only delivered when the
   // worker, busy with its current batch, posts the receive, and a blocking send would spin until then.
   void send_batch(int worker) {
-    const auto remaining = static_cast<std::int64_t>(work_.size() - next_);
-    const auto size = static_cast<std::size_t>(sizer_.next(remaining, world_.size() - 1));
+    const auto size = static_cast<std::size_t>(sizer_.next(static_cast<std::int64_t>(remaining()), world_.size() - 1));
     if (size == 0) return;
     auto& sending = sends_.emplace_back();
-    sending.batch.assign(work_.begin() + static_cast<std::ptrdiff_t>(next_),
-                         work_.begin() + static_cast<std::ptrdiff_t>(next_ + size));
+    sending.batch.reserve(size);
+    for (std::size_t i = 0; i < size; ++i) sending.batch.push_back(take_next());
     sending.request = world_.isend(worker, tag_work, sending.batch);
     stalls_.sent(worker, static_cast<std::int64_t>(size), seconds_now());
-    next_ += size;
+    ++held_[static_cast<std::size_t>(worker)];
     ++in_flight_;
   }
 
@@ -237,6 +260,10 @@ class Dispatcher {
       ++report_.failed;
       tell(stderr, fmt::format("hetsweep: run {} failed: {}\n", result.outcome.row, result.error));
     }
+    if (!options_.more_work) return;
+    auto more = options_.more_work(result);
+    progress_.add_to_total(static_cast<std::int64_t>(more.size()));
+    added_.insert(added_.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
 
   void flush_when_due() {
@@ -264,7 +291,9 @@ class Dispatcher {
   std::vector<mpi::request> interrupts_;
   bool flushed_on_stop_ = false;  // the one flush at a SIGUSR1 is done
   bool sink_closed_ = false;
-  std::size_t next_ = 0;
+  std::size_t next_ = 0;                   // work_[next_..] is not handed out yet
+  std::deque<science::PendingRun> added_;  // runs more_work added, not handed out yet
+  std::vector<int> held_;                  // [rank]: batches the worker holds
   int in_flight_ = 0;
   MasterReport report_;
 };

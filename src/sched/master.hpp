@@ -44,17 +44,22 @@ struct MasterOptions {
   // stop signal would (flush, close, report), then ends the MPI job with interrupted_exit_code: a stalled
   // worker never answers, so it cannot be waited for. Without it, a stall only gets a warning (after 60 s).
   std::optional<double> stall_timeout_seconds;
+  // When set, called with every result written to the sink (after it is written); the runs it returns join
+  // the work at once, ahead of the runs not yet handed out (a result may be what the next runs wait for), and
+  // count in the progress total. The sweep ends when no run is left to hand out, none is in flight and this
+  // gave nothing more.
+  std::function<std::vector<science::PendingRun>(const WorkResult&)> more_work;
 };
 
-// Distributes `work` over ranks 1..N-1 of `world` (computes it itself when it is alone), writing each result
-// to `sink`, flushing at least every flush_interval_seconds, and closing it at the end. After a stop request
-// it hands out nothing more and interrupts the runs in progress (alone, between two steps; on workers, by a
-// tag_interrupt message they look for every 50 ms between steps): they come back unfinished and stay
-// pending. After SIGUSR1 it waits for the batches the workers hold and writes the runs they had finished;
-// after SIGTERM or SIGINT it closes the sink at once and drops what arrives after (those runs stay pending).
-// A worker that holds work and stays silent too long (see StallWatch) gets one warning on stderr naming its
-// rank and host. Always releases the workers before returning. Waits by polling with short sleeps: a
-// blocking receive in Open MPI spins a whole core.
+// Distributes `work`, and whatever options.more_work adds, over ranks 1..N-1 of `world` (computes it itself
+// when it is alone), writing each result to `sink`, flushing at least every flush_interval_seconds, and closing it at
+// the end. After a stop request it hands out nothing more and interrupts the runs in progress (alone, between two
+// steps; on workers, by a tag_interrupt message they look for every 50 ms between steps): they come back unfinished and
+// stay pending. After SIGUSR1 it waits for the batches the workers hold and writes the runs they had finished; after
+// SIGTERM or SIGINT it closes the sink at once and drops what arrives after (those runs stay pending). A worker that
+// holds work and stays silent too long (see StallWatch) gets one warning on stderr naming its rank and host. A worker
+// left without work while more may come stays until the end. Always releases the workers before returning. Waits by
+// polling with short sleeps: a blocking receive in Open MPI spins a whole core.
 MasterReport run_master(const boost::mpi::communicator& world, const std::vector<science::PendingRun>& work,
                         ResultSink& sink, Progress& progress, const MasterOptions& options = {});
 

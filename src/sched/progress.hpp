@@ -19,6 +19,8 @@ class Progress {
            double plain_interval_seconds = 10.0);
   // Reports `done` runs finished in this invocation so far; prints when due.
   void update(std::int64_t done);
+  // Runs added to the sweep while it runs (adaptive refinement): the total grows by `runs`.
+  void add_to_total(std::int64_t runs) { total_ += runs; }
   // Prints the final state once.
   void finish();
 

@@ -7,7 +7,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <string>
 #include <thread>
 
 #include "sched/stop_signals.hpp"
@@ -60,21 +62,25 @@ Progress quiet_progress(std::int64_t total) {
   return Progress(null_file, false, total, 0, [] { return 0.0; });
 }
 
-// Collective: rank 0 masters, the others work.
+using MoreWork = std::function<std::vector<science::PendingRun>(const WorkResult&)>;
+
+// Collective: rank 0 masters, the others work. Progress goes to `progress` when given, nowhere otherwise.
 MasterReport run_collectively(const std::vector<science::PendingRun>& work, RecordingSink& sink,
-                              std::function<void(const MasterReport&)> on_closed = nullptr) {
+                              std::function<void(const MasterReport&)> on_closed = nullptr,
+                              MoreWork more_work = nullptr, Progress* progress = nullptr) {
   mpi::communicator world;
   if (world.rank() != 0) {
     run_worker(world);
     return {};
   }
-  auto progress = quiet_progress(static_cast<std::int64_t>(work.size()));
+  auto quiet = quiet_progress(static_cast<std::int64_t>(work.size()));
   sink.closed = false;
   MasterOptions options;
   options.flush_interval_seconds = 0.0;
   options.batch_target_seconds = 0.002;
   options.on_closed = std::move(on_closed);
-  return run_master(world, work, sink, progress, options);
+  options.more_work = std::move(more_work);
+  return run_master(world, work, sink, progress != nullptr ? *progress : quiet, options);
 }
 
 // The work `sink` has no result for, as a resumed sweep would hand it out (on rank 0; nothing elsewhere).
@@ -247,6 +253,118 @@ TEST(RunMaster, ReleasesWorkersWhenThereIsNoWork) {
   EXPECT_FALSE(report.stopped_early);
   EXPECT_TRUE(sink.by_row.empty());
   EXPECT_EQ(sink.closes, 1);
+}
+
+// A run `generations` steps down a chain: each result of a run of `item`'s chain asks for the next (as
+// bisection does), the row and seed moved on by 1000 per step.
+science::PendingRun next_in_chain(const science::PendingRun& item) {
+  auto next = item;
+  next.row += 1000;
+  next.seed += 1000;
+  next.params.heterogeneity += 0.01;
+  return next;
+}
+
+// Every run the chains starting at `first` make, `length` runs per chain.
+std::vector<science::PendingRun> whole_chains(const std::vector<science::PendingRun>& first, int length) {
+  std::vector<science::PendingRun> all;
+  for (auto item : first) {
+    for (int i = 0; i < length; ++i, item = next_in_chain(item)) all.push_back(item);
+  }
+  return all;
+}
+
+// The hook of chains of `length` runs over `work`: a result of a run before the last of its chain asks for
+// the next run. Keeps the runs it handed out in `added`.
+MoreWork chain_hook(const std::vector<science::PendingRun>& work, int length,
+                    std::map<std::int64_t, science::PendingRun>& added) {
+  std::map<std::int64_t, science::PendingRun> by_row;
+  for (const auto& item : whole_chains(work, length)) by_row[item.row] = item;
+  const auto last_generation_row = static_cast<std::int64_t>(1000 * (length - 1));
+  return [by_row, last_generation_row, &added](const WorkResult& result) {
+    std::vector<science::PendingRun> more;
+    const auto& item = by_row.at(result.outcome.row);
+    if (item.row - 100 < last_generation_row) {
+      more.push_back(next_in_chain(item));
+      added[more.back().row] = more.back();
+    }
+    return more;
+  };
+}
+
+TEST(RunMaster, ComputesTheRunsThatResultsAddUntilNoneIsAdded) {
+  const auto work = small_runs(5);
+  constexpr int length = 4;
+  RecordingSink sink;
+  std::map<std::int64_t, science::PendingRun> added;
+  char* text = nullptr;
+  std::size_t text_size = 0;
+  std::FILE* progress_file = open_memstream(&text, &text_size);
+  Progress progress(progress_file, false, static_cast<std::int64_t>(work.size()), 0, [] { return 0.0; });
+  const auto report = run_collectively(work, sink, nullptr, chain_hook(work, length, added), &progress);
+  std::fclose(progress_file);
+  const std::string printed(text, text_size);
+  std::free(text);
+  if (mpi::communicator().rank() != 0) return;
+  const auto all = whole_chains(work, length);
+  EXPECT_EQ(report.computed, static_cast<std::int64_t>(all.size()));
+  EXPECT_FALSE(report.stopped_early);
+  EXPECT_EQ(sink.duplicates, 0);
+  EXPECT_EQ(added.size(), all.size() - work.size());
+  ASSERT_EQ(sink.by_row.size(), all.size());
+  for (const auto& item : all) {
+    ASSERT_EQ(sink.by_row.count(item.row), 1u) << item.row;
+    EXPECT_EQ(sink.by_row.at(item.row).result, science::simulate(item.params, item.seed)) << item.row;
+  }
+  // The total grew by the added runs.
+  const auto total = std::to_string(all.size());
+  EXPECT_NE(printed.find(total + "/" + total + " runs done"), std::string::npos) << printed;
+}
+
+// One run whose result fans out into many: the workers that had nothing to do take part (none was let go
+// while the only run was in flight), and the sweep ends once the added runs are done.
+TEST(RunMaster, HandsRunsAddedLateToWorkersThatHadNone) {
+  const auto work = small_runs(1);
+  auto fan_out = small_runs(12);
+  for (auto& item : fan_out) item.row += 500;
+  RecordingSink sink;
+  int calls = 0;
+  const MoreWork hook = [&](const WorkResult& result) {
+    ++calls;
+    return result.outcome.row == work.front().row ? fan_out : std::vector<science::PendingRun>{};
+  };
+  const auto report = run_collectively(work, sink, nullptr, hook);
+  if (mpi::communicator().rank() != 0) return;
+  EXPECT_EQ(report.computed, 13);
+  EXPECT_EQ(calls, 13);
+  EXPECT_FALSE(report.stopped_early);
+  EXPECT_EQ(sink.duplicates, 0);
+  for (const auto& item : fan_out) {
+    ASSERT_EQ(sink.by_row.count(item.row), 1u) << item.row;
+    EXPECT_EQ(sink.by_row.at(item.row).result, science::simulate(item.params, item.seed)) << item.row;
+  }
+}
+
+// Runs a result adds after a stop are not handed out: the sweep reports that it stopped early, as their rows
+// stay pending.
+TEST(RunMaster, ReportsAStopEarlyWhenRunsAddedAfterTheStopAreLeft) {
+  const auto work = small_runs(1);
+  RecordingSink sink;
+  mpi::communicator world;
+  if (world.rank() == 0) {
+    install_stop_handlers(world.size() == 1);
+    sink.after_write = [] { std::raise(SIGUSR1); };
+  }
+  std::map<std::int64_t, science::PendingRun> added;
+  const auto report = run_collectively(work, sink, nullptr, chain_hook(work, 3, added));
+  if (world.rank() != 0) return;
+  EXPECT_TRUE(report.stopped_early);
+  EXPECT_EQ(report.computed, 1);
+  EXPECT_EQ(sink.by_row.size(), 1u);
+  EXPECT_EQ(added.size(), 1u);
+  EXPECT_EQ(sink.closes, 1);
+  reset_stop_request();
+  std::signal(SIGUSR1, SIG_DFL);
 }
 
 }  // namespace
