@@ -14,6 +14,7 @@
 #include "cli/results_opening.hpp"
 #include "cli/shard.hpp"
 #include "cli/spec_loading.hpp"
+#include "cli/sweep_refinement.hpp"
 #include "sched/console.hpp"
 #include "sched/isa_agreement.hpp"
 #include "sched/master.hpp"
@@ -41,15 +42,23 @@ sched::Progress::Style progress_style(const std::string& name) {
   return sched::Progress::Style::automatic;
 }
 
+// With refinement, /boundary follows each flush, so that it never names a run whose result is not on disk.
 class WriterSink final : public sched::ResultSink {
  public:
-  explicit WriterSink(store::ResultsWriter& writer) : writer_(writer) {}
+  WriterSink(store::ResultsWriter& writer, SweepRefinement* refinement) : writer_(writer), refinement_(refinement) {}
   void write(const sched::WorkResult& result) override { writer_.write(result.outcome); }
-  void flush() override { writer_.flush(); }
-  void close() override { writer_.close(); }
+  void flush() override {
+    writer_.flush();
+    if (refinement_ != nullptr) refinement_->write_boundary();
+  }
+  void close() override {
+    flush();
+    writer_.close();
+  }
 
  private:
   store::ResultsWriter& writer_;
+  SweepRefinement* refinement_;
 };
 
 int run_master_rank(const RunOptions& options, const boost::mpi::communicator& world) {
@@ -59,17 +68,27 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
   const auto spec = load_spec_or_usage_error(options.spec_path);
   const auto writer = open_writer_or_usage_error(options.output, spec, options.restart, options.retry_failed);
 
-  const auto pending = writer->pending();
+  // With a refine block, the runs a result asks for join the sweep as it runs; a shard takes whole
+  // combinations of the other axes (see SweepRefinement::in_shard), other sweeps' shards go by run seed.
+  std::unique_ptr<SweepRefinement> refinement;
   std::vector<science::PendingRun> work;
-  for (const auto& run : pending) {
-    if (shard.contains(run.seed)) work.push_back(run);
+  if (spec.refine) {
+    refinement = std::make_unique<SweepRefinement>(spec, *writer, shard);
+    work = refinement->initial_work();
+  } else {
+    for (auto& run : writer->pending()) {
+      if (shard.contains(run.seed)) work.push_back(std::move(run));
+    }
   }
   const auto total = shard.count == 1 ? writer->total_runs() : static_cast<std::int64_t>(work.size());
-  const auto already_done = shard.count == 1 ? total - static_cast<std::int64_t>(pending.size()) : 0;
+  const auto already_done = shard.count == 1 ? total - static_cast<std::int64_t>(work.size()) : 0;
   auto progress = sched::Progress::on_stderr(total, already_done, progress_style(options.progress));
-  WriterSink sink(*writer);
+  WriterSink sink(*writer, refinement.get());
   sched::MasterOptions master_options;
   master_options.stall_timeout_seconds = options.stall_timeout_seconds;
+  if (refinement) {
+    master_options.more_work = [&refinement](const sched::WorkResult& result) { return refinement->after(result); };
+  }
   // Reported as soon as the file is closed: after a SIGTERM or SIGINT, mpirun may SIGKILL this process while
   // it waits for the workers' last batches.
   master_options.on_closed = [&](const sched::MasterReport& report) {
@@ -80,6 +99,12 @@ int run_master_rank(const RunOptions& options, const boost::mpi::communicator& w
                                     report.computed,
                                     report.failed > 0 ? fmt::format(" ({} failed)", report.failed) : std::string(),
                                     wall_seconds, cpu_seconds, world.size() > 1 ? " (it waits without spinning)" : ""));
+    if (refinement) {
+      sched::tell(stderr, fmt::format("hetsweep: refinement added {} runs in this invocation; {} holds {} located "
+                                      "crossing{}\n",
+                                      refinement->added(), options.output, refinement->located(),
+                                      refinement->located() == 1 ? "" : "s"));
+    }
     if (report.stopped_early) {
       sched::tell(
           stderr,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -70,6 +71,18 @@ class ResultsWriter {
   [[nodiscard]] std::int64_t total_runs() const;
   // Whether a row of the file (grid or refinement, any status) has this run key.
   [[nodiscard]] bool has_run(std::uint64_t key) const;
+
+  // One /runs row as the writer holds it: what adaptive refinement resumes from.
+  struct Row {
+    std::int64_t row = 0;
+    science::Params params;
+    std::int64_t replicate = 0;
+    science::RowStatus status = science::RowStatus::pending;  // pending again for a failed row under retry_failed
+    science::Metrics final_metrics;                           // as flushed; NaN while pending
+  };
+  // Calls `visit` for every row in row order, reading /runs as last flushed (so flush() first to see the
+  // final metrics of outcomes written since), with each row's status as this writer holds it.
+  void visit_rows(const std::function<void(const Row&)>& visit) const;
 
   // Adds refinement runs (spec().refine set; each point's params hold its off-grid value of the refine axis,
   // whose coords entry is ignored) as pending rows at the end of /runs, with their row numbers, per-run

@@ -598,6 +598,21 @@ std::vector<science::PendingRun> ResultsWriter::pending() const {
 
 bool ResultsWriter::has_run(std::uint64_t key) const { return impl_->check->has_key(key); }
 
+void ResultsWriter::visit_rows(const std::function<void(const Row&)>& visit) const {
+  if (!impl_->file.valid()) throw std::logic_error(fmt::format("{}: visit_rows() after close()", impl_->path.string()));
+  Row row;
+  parts::for_each_row(impl_->runs, impl_->rows,
+                      [&](std::int64_t index, const RowIdentity& identity, const RowResult& result) {
+                        row.row = index;
+                        row.params = identity.params;
+                        row.replicate = identity.replicate;
+                        row.status = impl_->status.at(static_cast<std::size_t>(index));
+                        for (std::size_t m = 0; m < metric_count; ++m)
+                          row.final_metrics.*science::metric_fields[m] = result.finals[m];
+                        visit(row);
+                      });
+}
+
 std::int64_t ResultsWriter::total_runs() const { return static_cast<std::int64_t>(impl_->status.size()); }
 
 void ResultsWriter::write(const science::RunOutcome& outcome) { impl_->write(outcome); }
