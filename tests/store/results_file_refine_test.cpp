@@ -169,6 +169,45 @@ TEST(ResultsWriter, ResumeReturnsPendingRefinementRowsWithTheirOwnParameters) {
   EXPECT_EQ(finished[0].params.step_size, 0.03);
 }
 
+TEST(ResultsWriter, VisitRowsGivesEachRowsRunStatusAndFinalsAsTheWriterHoldsThem) {
+  const auto spec = parse(refine_spec_text);
+  ScratchDirectory dir;
+  const auto path = dir / "out.h5";
+  const auto points = midpoints(spec);
+  std::vector<science::RunOutcome> written;
+  {
+    ResultsWriter writer(path, spec, OpenMode::create_or_resume);
+    writer.append_runs(points);
+    const auto pending = writer.pending();
+    written = {fake_outcome(pending[1]), fake_outcome(pending[9], science::RowStatus::diverged),
+               fake_outcome(pending[2], science::RowStatus::failed)};
+    for (const auto& outcome : written) writer.write(outcome);
+    writer.close();
+  }
+  // Under retry_failed the failed row is pending again.
+  ResultsWriter writer(path, spec, OpenMode::retry_failed);
+  const spec::Grid grid(spec);
+  std::vector<ResultsWriter::Row> rows;
+  writer.visit_rows([&](const ResultsWriter::Row& row) { rows.push_back(row); });
+  ASSERT_EQ(rows.size(), 12u);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const auto& expected = r < 8 ? grid.point(static_cast<std::int64_t>(r)) : points[r - 8];
+    EXPECT_EQ(rows[r].row, static_cast<std::int64_t>(r));
+    EXPECT_EQ(rows[r].params, expected.params) << r;
+    EXPECT_EQ(rows[r].replicate, expected.replicate) << r;
+  }
+  EXPECT_EQ(rows[1].status, science::RowStatus::done);
+  EXPECT_EQ(rows[9].status, science::RowStatus::diverged);
+  EXPECT_EQ(rows[2].status, science::RowStatus::pending);
+  EXPECT_EQ(rows[0].status, science::RowStatus::pending);
+  for (std::size_t m = 0; m < science::metric_fields.size(); ++m) {
+    const auto field = science::metric_fields[m];
+    EXPECT_EQ(rows[1].final_metrics.*field, written[0].result.final_metrics.*field);
+    EXPECT_EQ(rows[9].final_metrics.*field, written[1].result.final_metrics.*field);
+    EXPECT_TRUE(std::isnan(rows[0].final_metrics.*field));
+  }
+}
+
 TEST(ResultsReader, SeesRefinementRowsAppendedAfterItOpened) {
   const auto spec = parse(refine_spec_text);
   ScratchDirectory dir;
