@@ -397,7 +397,12 @@ def draw_boundary(boundary):
     if spans_decades([crossings.lo.to_numpy(), crossings.hi.to_numpy()]) or (
             len(crossings) and crossings.lo.min() > 0 and crossings.hi.max() / crossings.lo.min() > 5):
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(ScalarFormatter())
+        low, high = crossings.lo.min(), crossings.hi.max()
+        ticks = [t for t in (1, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 30, 40, 50, 70, 100) if low / 1.2 <= t <= high * 1.2]
+        ax.set_yticks(ticks, [format_value(float(t)) for t in ticks])
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    if len(boundary.across_values) <= 12:  # the crossings sit at the grid's values
+        ax.set_xticks(boundary.across_values, [format_value(v) for v in boundary.across_values])
     if not len(crossings):
         ax.text(0.5, 0.5, "no crossing located yet", transform=ax.transAxes, ha="center", color="0.4")
     ax.set_xlabel(f"{boundary.across.replace('_', ' ')} {symbol(boundary.across)}")
@@ -419,14 +424,15 @@ def draw_boundary(boundary):
     bars.bar(position + 0.2, counts.dense, width=0.38, color="white", edgecolor="0.3", hatch="//",
              label=f"dense grid, spacing {format_value(boundary.tolerance)}")
     for p, grid, refine, dense in zip(position, counts.grid, counts.refine, counts.dense):
-        bars.text(p - 0.2, grid + refine, f"{grid} grid\n+ {refine} refine", ha="center", va="bottom", fontsize=7)
+        bars.text(p - 0.2, grid + refine, f"{grid:,} grid\n+ {refine:,} refine", ha="center", va="bottom",
+                  fontsize=7)
         ratio = f"\n({dense / (grid + refine):.0f}×)" if grid + refine else ""
-        bars.text(p + 0.2, dense, f"{dense}{ratio}", ha="center", va="bottom", fontsize=7)
+        bars.text(p + 0.2, dense, f"{dense:,}{ratio}", ha="center", va="bottom", fontsize=7)
     bars.set_yscale("log")
     bars.set_ylim(1, max(10, counts.dense.max() * 10) if len(counts) else 10)
     bars.set_xticks(position, series)
     bars.set_ylabel("runs")
-    bars.legend(fontsize=7, loc="upper left")
+    bars.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
     bars.set_title("runs spent vs a dense grid of the same resolution", fontsize=9)
     fig.tight_layout()
     return fig
