@@ -508,7 +508,11 @@ def main(argv):
         return 1
     try:
         selection = parse_selection(results, args.select)
-        boundary = open_boundary_results(args.results)
+        try:
+            boundary = open_boundary_results(args.results)
+        except ResultsError as error:  # a refined sweep whose axes this figure cannot lay out
+            print(f"  note: {error}: no boundary figure")
+            boundary = None
         args.out.mkdir(parents=True, exist_ok=True)
         written = write_figures(results, args.out, args.metric, args.heterogeneity_values, selection)
         if boundary is not None:

@@ -5,6 +5,7 @@ algorithms, refinement runs bisecting each crossing of the closed-form window do
 /boundary holding the brackets. Checks what the figure is drawn from (the crossings and the runs spent per
 algorithm against a dense grid), what it draws (brackets, estimates, the closed-form curves), and the PNG."""
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,8 @@ import figure_data  # noqa: E402
 import figures  # noqa: E402
 from results_files import BASE, METRICS, write_results_file  # noqa: E402
 
+# The program that writes a refined file through the store's API (tests/store/write_refine_file.cpp).
+WRITE_REFINE_FILE = os.environ.get("WRITE_REFINE_FILE", str(REPO / "build" / "tests" / "store" / "write_refine_file"))
 AXES = {"heterogeneity": [0.0, 2.0, 4.0, 6.0, 8.0, 16.0], "step_size": [0.05, 0.1],
         "algorithm": ["hetero", "hetero_gd"]}
 REPLICATES = 2
@@ -193,6 +196,18 @@ class BoundaryFigureTest(unittest.TestCase):
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertFalse((out / "boundary.png").exists())
         self.assertIn("heatmap_spurious_signal_hetero.png", done.stdout)
+
+    def test_Figures_SkipsTheBoundaryOfAFileTheStoreWroteWithoutAnAxisToDrawItAgainst(self):
+        # write_refine_file: refined along step_size, the only other axis a choice (algorithm).
+        path = self.dir / "store.h5"
+        subprocess.run([WRITE_REFINE_FILE, str(path)], check=True)
+        out = self.dir / "store-figures"
+        done = subprocess.run([sys.executable, str(ANALYSIS / "figures.py"), str(path), "--out", str(out)],
+                              capture_output=True, text=True, check=False)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("one other numeric axis; this sweep has 0 (none): no boundary figure", done.stdout)
+        self.assertIn("note: 4 refinement runs (off the grid) are left out", done.stdout)
+        self.assertFalse((out / "boundary.png").exists())
 
 
 if __name__ == "__main__":
