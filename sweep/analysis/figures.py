@@ -439,10 +439,12 @@ def draw_boundary(boundary):
 
 
 def boundary_figure(boundary, out):
+    by_crossings = boundary.crossings.groupby("series").runs.sum()
     for name, row in boundary.runs.iterrows():
         spent = row.grid + row.refine
         print(f"  boundary: {name}: {row.grid} grid + {row.refine} refinement runs = {spent}; a dense grid at "
-              f"spacing {format_value(boundary.tolerance)} would need {row.dense}")
+              f"spacing {format_value(boundary.tolerance)} would need {row.dense}; /boundary: "
+              f"{(boundary.crossings.series == name).sum()} crossings, {by_crossings.get(name, 0)} runs")
     return save(draw_boundary(boundary), out, "boundary.png")
 
 

@@ -177,9 +177,9 @@ class BoundaryFigureTest(unittest.TestCase):
                               capture_output=True, text=True, check=False)
         self.assertEqual(done.returncode, 0, done.stderr)
         for algorithm in AXES["algorithm"]:
-            self.assertIn(f"boundary: {algorithm}: 24 grid + {self.refinement_runs(algorithm)} refinement runs = "
-                          f"{24 + self.refinement_runs(algorithm)}; a dense grid at spacing 0.5 would need 132",
-                          done.stdout)
+            refined = self.refinement_runs(algorithm)
+            self.assertIn(f"boundary: {algorithm}: 24 grid + {refined} refinement runs = {24 + refined}; a dense "
+                          f"grid at spacing 0.5 would need 132; /boundary: 4 crossings, {refined} runs", done.stdout)
         self.assertIn(f"note: {len(self.points) * REPLICATES} refinement runs (off the grid) are left out",
                       done.stdout)
         png = out / "boundary.png"
