@@ -1,14 +1,18 @@
 """The rows of a hetsweep results file that figures.py plots, read through the hetsweep package
-(python/hetsweep): the finished runs' parameters and final metrics, their trajectories, and --select."""
+(python/hetsweep): the finished grid runs' parameters and final metrics, their trajectories, --select, and the
+boundary adaptive refinement located with the runs it spent."""
 
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))  # the package, when not installed
-from hetsweep import METRICS, PARAMETERS, open_runs, open_trajectories  # noqa: E402
+from hetsweep import METRICS, PARAMETER_KINDS, PARAMETERS, open_boundary, open_runs, open_trajectories  # noqa: E402
+from hetsweep import theory  # noqa: E402
 
 
 class ResultsError(Exception):
@@ -58,7 +62,10 @@ def open_results(path):
     runs = open_runs(path)
     counts = runs.status.value_counts(sort=False)
     print(f"{path}: {len(runs)} runs ({', '.join(f'{n} {name}' for name, n in counts.items() if n)})")
-    kept = runs[runs.status.isin(["done", "diverged"])]
+    refined = int((runs.origin == "refine").sum())
+    if refined:  # off-grid points: a figure over the grid shows the grid's own runs, as `hetsweep report` does
+        print(f"  note: {refined} refinement runs (off the grid) are left out of every figure but the boundary")
+    kept = runs[runs.status.isin(["done", "diverged"]) & (runs.origin == "grid")]
     columns = {}
     for name in (*PARAMETERS, "replicate", *(f"final_{m}" for m in METRICS)):
         column = kept[name]
@@ -91,3 +98,74 @@ def parse_selection(results, texts):
             raise ResultsError(results.path, f"--select {text!r}: no finished run has it (values: {present})")
         mask &= match
     return mask
+
+
+def dense_grid_points(low, high, tolerance, integer):
+    """How many evenly spaced values a grid over [low, high] needs to bracket every crossing as tightly as
+    refinement does: spacing at most `tolerance`, or 1 on an integer axis (bisection stops at neighbouring
+    integers)."""
+    spacing = max(1, math.floor(tolerance)) if integer else tolerance
+    return math.ceil(round((high - low) / spacing, 9)) + 1
+
+
+@dataclass
+class Boundary:
+    """What the boundary figure shows: the crossings adaptive refinement located (/boundary), drawn on the
+    refine axis against the one other numeric axis, one series per value of the choice axes (e.g. algorithm);
+    and per series the runs spent (grid and refinement, from /runs origin) against a dense grid of the same
+    resolution over the refine axis's range."""
+
+    path: Path
+    axis: str  # the refine axis
+    across: str  # the other numeric axis, against which the crossings are drawn
+    series_axes: list  # the choice axes among the other axes; their values name a series
+    metric: str
+    threshold: float
+    tolerance: float
+    crossings: pd.DataFrame  # one row per crossing: series, <across>, lo, hi, direction, estimate, runs
+    across_values: list  # the grid's values of `across`
+    runs: pd.DataFrame  # one row per series (index): grid, refine (runs in /runs) and dense (runs it would need)
+    spurious_mean: float  # mu for the closed-form thresholds; None when they do not apply to these runs
+
+
+def series_labels(frame, series_axes):
+    """Each row's series: its values of the choice axes, joined ("hetero"; "all" without choice axes)."""
+    if not series_axes:
+        return pd.Series(["all"] * len(frame), index=frame.index)
+    return frame[series_axes].astype(str).agg(", ".join, axis=1)
+
+
+def open_boundary_results(path):
+    """The file's Boundary, or None when it has no /boundary (its spec has no refine block)."""
+    try:
+        crossings = open_boundary(path)
+    except ValueError as error:
+        if "no /boundary group" not in str(error):
+            raise
+        return None
+    attrs = crossings.attrs
+    axis = attrs["axis"]
+    others = [name for name in crossings.columns if name in PARAMETERS]
+    numeric = [name for name in others if PARAMETER_KINDS[name] != "choice"]
+    if len(numeric) != 1:
+        raise ResultsError(path, f"the boundary figure draws the crossings along {axis} against one other numeric "
+                                 f"axis; this sweep has {len(numeric)} ({', '.join(numeric) or 'none'})")
+    across, series_axes = numeric[0], [name for name in others if name not in numeric]
+    runs = open_runs(path)
+    grid = runs[runs.origin == "grid"]
+    values = np.unique(grid[axis].to_numpy())
+    points = dense_grid_points(values.min(), values.max(), float(attrs["tolerance"]), PARAMETER_KINDS[axis] == "int")
+    replicates = grid.replicate.nunique()
+    labels = series_labels(runs, series_axes)
+    counts = pd.crosstab(labels, runs.origin.astype(str)).reindex(index=pd.unique(labels),
+                                                                   columns=["grid", "refine"], fill_value=0)
+    # A dense grid repeats the refine axis's values for every combination of the other axes and replicate.
+    combinations = grid.assign(series=labels[grid.index]).groupby("series")[across].nunique()
+    counts["dense"] = combinations.reindex(counts.index) * replicates * points
+    crossings = crossings.assign(series=series_labels(crossings, series_axes).to_numpy())
+    environments, schedules, means = (runs[name].unique() for name in ("environments", "schedule", "spurious_mean"))
+    closed_form = (axis == "heterogeneity" and across == "step_size" and len(means) == 1 and len(environments) == 1
+                   and len(schedules) == 1 and theory.closed_form_applies(environments[0], schedules[0]))
+    return Boundary(Path(path), axis, across, series_axes, attrs["metric"], float(attrs["threshold"]),
+                    float(attrs["tolerance"]), crossings, sorted(np.unique(grid[across].to_numpy()).tolist()),
+                    counts.astype(int), float(means[0]) if closed_form else None)

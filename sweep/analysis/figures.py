@@ -9,9 +9,13 @@ Writes whichever of these the file's parameters allow, and prints the path of ea
   heatmap_<metric>_<alg>.png  final spurious signal over M x step size for hetero runs, closed-form curve
   pooled_errors.png           |X - A*| and |X - (A* + Abar)| against step for pooled runs
   final_vs_batch_size.png     final spurious signal and |X - (A* + Abar)| against batch size
+  boundary.png                for a sweep with a refine block: the crossings refinement located (bracket and
+                              estimate) against the other numeric axis, the closed-form thresholds, and the
+                              runs refinement spent against a dense grid of the same resolution
 --metric replaces every figure's own metrics. Rows are grouped by their parameter values in /runs, so any
 set of axes works; a parameter that varies but is not part of a figure is held at its first value (say which
-with --select, which also filters every figure). Means use finished runs; diverged runs are marked.
+with --select, which also filters every figure but the boundary). Means use finished runs; diverged runs are
+marked. Refinement runs (off the grid) appear in the boundary figure alone.
 """
 
 import argparse
@@ -26,7 +30,8 @@ from hetsweep import METRICS, PARAMETERS, STATUS_CODES  # noqa: E402
 from hetsweep import theory  # noqa: E402
 from hetsweep.theory import lower_threshold, upper_threshold  # noqa: E402
 
-from figure_data import ResultsError, format_value, open_results, parse_selection  # noqa: E402  (beside this file)
+from figure_data import (ResultsError, format_value, open_boundary_results, open_results,  # noqa: E402
+                         parse_selection)  # (beside this file)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
@@ -355,6 +360,94 @@ def final_vs_batch_size(figure, metrics, heterogeneities, out):
     return save(fig, out, "final_vs_batch_size.png")
 
 
+def threshold_curves(across_values, mu):
+    """The closed-form thresholds over the step sizes shown: eta, M_-(eta) and M_+(eta)."""
+    eta = np.linspace(min(across_values) * 0.9, max(across_values) * 1.05, 300)
+    return eta, lower_threshold(eta, mu), upper_threshold(eta, mu)
+
+
+def draw_boundary(boundary):
+    """The boundary figure: left, each crossing's bracket [lo, hi] on the refine axis and its estimate (filled
+    marker: down, the metric falls below the threshold as the axis grows; open: up) against the other numeric
+    axis, one colour per series, with the closed-form thresholds where they apply; right, per series, the runs
+    the sweep spent (grid and refinement) against a dense grid of the same resolution. Returns the Figure;
+    artists carry a gid ("estimate SERIES DIRECTION", "bracket SERIES", "lower_threshold", "upper_threshold")."""
+    fig, (ax, bars) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [1.7, 1]})
+    series = list(boundary.runs.index)
+    spacing = np.min(np.diff(boundary.across_values)) if len(boundary.across_values) > 1 else 1.0
+    crossings = boundary.crossings
+    for i, name in enumerate(series):
+        color, offset = f"C{i}", (i - (len(series) - 1) / 2) * 0.12 * spacing
+        rows = crossings[crossings.series == name]
+        x = rows[boundary.across].to_numpy(dtype=float) + offset
+        ax.vlines(x, rows.lo, rows.hi, color=color, lw=2, gid=f"bracket {name}")
+        for direction, fill in (("down", color), ("up", "white")):
+            chosen = (rows.direction == direction).to_numpy()
+            ax.plot(x[chosen], rows.estimate[chosen], ls="none", marker="o", ms=5, color=color, mfc=fill,
+                    gid=f"estimate {name} {direction}")
+        ax.plot([], [], ls="none", marker="o", color=color, label=f"{name}: {len(rows)} crossings")
+    ax.plot([], [], ls="none", marker="o", color="0.3", label="filled: lower (down), open: upper (up)")
+    if boundary.spurious_mean is not None:
+        eta, lower, upper = threshold_curves(boundary.across_values, boundary.spurious_mean)
+        ax.fill_between(eta, lower, upper, color="0.85", zorder=0, label="closed form: contracts")
+        ax.plot(eta, lower, color="0.25", ls="--", lw=1.2, gid="lower_threshold",
+                label=r"$M_-=\sqrt{\mu/\eta+\mu^2}$")
+        ax.plot(eta, upper, color="0.25", ls=":", lw=1.5, gid="upper_threshold",
+                label=r"$M_+=\sqrt{(1+2\eta\mu)^2+1}\,/\,2\eta$")
+    if spans_decades([crossings.lo.to_numpy(), crossings.hi.to_numpy()]) or (
+            len(crossings) and crossings.lo.min() > 0 and crossings.hi.max() / crossings.lo.min() > 5):
+        ax.set_yscale("log")
+        low, high = crossings.lo.min(), crossings.hi.max()
+        ticks = [t for t in (1, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 30, 40, 50, 70, 100) if low / 1.2 <= t <= high * 1.2]
+        ax.set_yticks(ticks, [format_value(float(t)) for t in ticks])
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    if len(boundary.across_values) <= 12:  # the crossings sit at the grid's values
+        ax.set_xticks(boundary.across_values, [format_value(v) for v in boundary.across_values])
+    if not len(crossings):
+        ax.text(0.5, 0.5, "no crossing located yet", transform=ax.transAxes, ha="center", color="0.4")
+    ax.set_xlabel(f"{boundary.across.replace('_', ' ')} {symbol(boundary.across)}")
+    ax.set_ylabel(f"{boundary.axis} {symbol(boundary.axis)}")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title(f"Where final {boundary.metric.replace('_', ' ')} crosses {format_value(boundary.threshold)} "
+                 f"(mean over replicates)\nbracket ≤ {format_value(boundary.tolerance)} wide, marker: estimate",
+                 fontsize=9)
+
+    # Log scale: a dense grid can need orders of magnitude more runs. The grey part of a bar is the grid's runs, the
+    # coloured part above it the refinement's.
+    position = np.arange(len(series))
+    counts = boundary.runs
+    spent = counts.grid + counts.refine
+    colors = [f"C{i}" for i in range(len(series))]
+    bars.bar(position - 0.2, spent, width=0.38, bottom=0, color=colors, label="grid + refinement runs")
+    bars.bar(position - 0.2, counts.grid, width=0.38, bottom=0, color="0.65", label="of which grid runs")
+    bars.bar(position + 0.2, counts.dense, width=0.38, color="white", edgecolor="0.3", hatch="//",
+             label=f"dense grid, spacing {format_value(boundary.tolerance)}")
+    for p, grid, refine, dense in zip(position, counts.grid, counts.refine, counts.dense):
+        bars.text(p - 0.2, grid + refine, f"{grid:,} grid\n+ {refine:,} refine", ha="center", va="bottom",
+                  fontsize=7)
+        ratio = f"\n({dense / (grid + refine):.0f}×)" if grid + refine else ""
+        bars.text(p + 0.2, dense, f"{dense:,}{ratio}", ha="center", va="bottom", fontsize=7)
+    bars.set_yscale("log")
+    bars.set_ylim(1, max(10, counts.dense.max() * 10) if len(counts) else 10)
+    bars.set_xticks(position, series)
+    bars.set_ylabel("runs")
+    bars.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
+    bars.set_title("runs spent vs a dense grid of the same resolution", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def boundary_figure(boundary, out):
+    by_crossings = boundary.crossings.groupby("series").runs.sum()
+    for name, row in boundary.runs.iterrows():
+        spent = row.grid + row.refine
+        print(f"  boundary: {name}: {row.grid} grid + {row.refine} refinement runs = {spent}; a dense grid at "
+              f"spacing {format_value(boundary.tolerance)} would need {row.dense}; /boundary: "
+              f"{(boundary.crossings.series == name).sum()} crossings, {by_crossings.get(name, 0)} runs")
+    return save(draw_boundary(boundary), out, "boundary.png")
+
+
 def write_figures(results, out, metrics, requested_heterogeneities, selection):
     """Every figure the file's parameters allow; returns the paths written."""
     written = []
@@ -417,8 +510,15 @@ def main(argv):
         return 1
     try:
         selection = parse_selection(results, args.select)
+        try:
+            boundary = open_boundary_results(args.results)
+        except ResultsError as error:  # a refined sweep whose axes this figure cannot lay out
+            print(f"  note: {error}: no boundary figure")
+            boundary = None
         args.out.mkdir(parents=True, exist_ok=True)
         written = write_figures(results, args.out, args.metric, args.heterogeneity_values, selection)
+        if boundary is not None:
+            written.append(boundary_figure(boundary, args.out))
     except ResultsError as error:
         print(f"figures: {error}", file=sys.stderr)
         return 1

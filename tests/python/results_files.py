@@ -10,7 +10,8 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
-from hetsweep.layout import METRIC_LONG_NAMES, METRICS, PARAMETER_KINDS, STATUS_NAMES  # noqa: E402
+from hetsweep.layout import (DIRECTION_NAMES, METRIC_LONG_NAMES, METRICS, ORIGIN_NAMES, PARAMETER_KINDS,  # noqa: E402
+                             STATUS_NAMES)
 
 # Bytes of each choice in /runs, as hetsweep sizes them: its longest name ("hetero_gd", "materialized", ...).
 CHOICE_LENGTHS = {"sensing": 8, "basis": 6, "algorithm": 9, "schedule": 6, "sampler": 12}
@@ -23,9 +24,9 @@ BASE = {"dim": 6, "invariant_rank": 2, "spurious_rank": 2, "width": 0, "environm
         "init_scale": 1e-3, "record_every": 10, "divergence_threshold": 1e6}
 
 
-def runs_dtype(fmt):
+def runs_dtype(fmt, with_origin=False):
     """The /runs row type: choices as fixed-length strings (hetsweep-1) or char arrays (hetsweep-2), status an
-    enum (hetsweep-1) or int8 (hetsweep-2)."""
+    enum (hetsweep-1) or int8 (hetsweep-2); with_origin adds the last field, origin (int8: grid 0, refine 1)."""
     def choice(name):
         n = CHOICE_LENGTHS[name]
         return f"S{n}" if fmt == "hetsweep-1" else ("S1", (n,))
@@ -36,6 +37,8 @@ def runs_dtype(fmt):
     fields += [("replicate", "<i8"), ("seed", "<u8"), ("status", STATUS_ENUM if fmt == "hetsweep-1" else "i1"),
                ("steps_done", "<i8"), ("wall_seconds", "<f8"), ("finished_at", "<f8")]
     fields += [(f"final_{m}", "<f8") for m in METRICS]
+    if with_origin:
+        fields.append(("origin", "i1"))
     return np.dtype(fields)
 
 
@@ -44,17 +47,27 @@ def choice_bytes(parameter, name, fmt):
     return data if fmt == "hetsweep-1" else np.frombuffer(data, dtype="S1")
 
 
-def write_results_file(path, fmt, axes, replicates, outcome, base=BASE):
+def write_results_file(path, fmt, axes, replicates, outcome, base=BASE, refinement=(), refine=None):
     """A results file of format fmt for the grid `axes` (name -> values, in grid order) times replicates over
     base, rows in row-major order with the replicate fastest. outcome(row, params) gives a row's
     (status name, steps_done, finals {metric: value}, trajectory {metric: values at the record steps}); the
-    record steps are 0, record_every, ... steps. Returns the /runs array."""
+    record steps are 0, record_every, ... steps. Returns the /runs array.
+
+    hetsweep-2 only, a refined sweep (README, "Finding the phase boundary"): refine {"axis", "metric",
+    "threshold", "tolerance", "crossings"} adds the spec's refine block, the /runs field origin and /boundary,
+    one row per crossing {other axes..., "lo", "hi", "direction" (name), "estimate", "runs"}; refinement lists
+    refinement points (name -> value for every axis, the refine axis off the grid), each run with every
+    replicate after the grid's rows, of origin refine."""
     record_steps = np.arange(0, base["steps"] + 1, base["record_every"])
-    points = list(itertools.product(*axes.values(), range(replicates)))
-    runs = np.zeros(len(points), dtype=runs_dtype(fmt))
+    grid_points = list(itertools.product(*axes.values(), range(replicates)))
+    points = grid_points + [(*(values[name] for name in axes), replicate) for values in refinement
+                            for replicate in range(replicates)]
+    runs = np.zeros(len(points), dtype=runs_dtype(fmt, with_origin=refine is not None))
     trajectories = {m: np.full((len(points), len(record_steps)), np.nan) for m in METRICS}
     for row, point in enumerate(points):
         params = {**base, **dict(zip(axes, point[:-1]))}
+        if refine is not None:
+            runs[row]["origin"] = ORIGIN_NAMES.index("grid" if row < len(grid_points) else "refine")
         runs[row]["run"], runs[row]["key"], runs[row]["seed"] = row, 1000 + row, 7 * row + 1
         for name, kind in PARAMETER_KINDS.items():
             runs[row][name] = choice_bytes(name, params[name], fmt) if kind == "choice" else params[name]
@@ -73,11 +86,14 @@ def write_results_file(path, fmt, axes, replicates, outcome, base=BASE):
         f.attrs["name"] = "synthetic"
         f.attrs["spec"] = "name: synthetic\nseed: 1\ngrid:\n" + "".join(
             f"  {name}: [{', '.join(map(str, values))}]\n" for name, values in axes.items()) + \
-            f"replicates: {replicates}\n"
+            f"replicates: {replicates}\n" + ("" if refine is None else "refine:\n" + "".join(
+                f"  {key}: {refine[key]}\n" for key in ("axis", "metric", "threshold", "tolerance")))
         f.attrs["fingerprint"] = "0123456789abcdef"
         f.attrs["created"] = "2024-01-01T00:00:00Z"
         (write_version_2 if fmt == "hetsweep-2" else write_version_1)(f, runs, trajectories, record_steps, axes,
                                                                       replicates)
+        if refine is not None:
+            write_boundary(f, axes, refine)
     return runs
 
 
@@ -88,8 +104,10 @@ def axis_array(name, values):
 
 
 def write_axes_and_cube(f, runs, axes, replicates, mask_unfinished, extra_attrs):
-    """/axes and /cube: each /axes/<name> is a dimension scale of the cube, hard-linked as /cube/<name>."""
+    """/axes and /cube: each /axes/<name> is a dimension scale of the cube, hard-linked as /cube/<name>. The
+    cube holds the grid's rows, the first ones."""
     shape = [len(v) for v in axes.values()] + [replicates]
+    runs = runs[:int(np.prod(shape))]
     scales = []
     for name, values in [*axes.items(), ("replicate", list(range(replicates)))]:
         if name == "replicate":
@@ -139,6 +157,9 @@ def write_version_2(f, runs, trajectories, record_steps, axes, replicates):
     runs_set.attrs["long_name"] = "one row per run: parameters, replicate, seed, status and final metrics"
     runs_set.attrs["status_flag_values"] = STATUS_FLAG_VALUES
     runs_set.attrs["status_flag_meanings"] = STATUS_FLAG_MEANINGS
+    if "origin" in runs.dtype.names:
+        runs_set.attrs["origin_flag_values"] = np.arange(len(ORIGIN_NAMES), dtype=np.int8)
+        runs_set.attrs["origin_flag_meanings"] = " ".join(ORIGIN_NAMES)
     run = f.create_dataset("run", data=np.arange(len(runs), dtype=np.int64), **chunked)
     run.make_scale("run")
     run.attrs.update({"long_name": "run index", **units})
@@ -177,3 +198,31 @@ def write_version_2(f, runs, trajectories, record_steps, axes, replicates):
         f[f"cube/final_{m}"].attrs.update({"long_name": METRIC_LONG_NAMES[m], **units})
     f["cube/status"].attrs.update({"flag_values": STATUS_FLAG_VALUES, "flag_meanings": STATUS_FLAG_MEANINGS,
                                    "long_name": "run status"})
+
+
+def write_boundary(f, axes, refine):
+    """/boundary as src/store writes it: one dataset per column along the scale /boundary/crossing, the other
+    axes' values first (in axis order), and the refine block as attributes."""
+    crossings = refine["crossings"]
+    group = f.create_group("boundary")
+    for key in ("axis", "metric"):
+        group.attrs[key] = refine[key]
+    for key in ("threshold", "tolerance"):
+        group.attrs[key] = float(refine[key])
+    group.attrs["long_name"] = f"crossings of final_{refine['metric']} = {refine['threshold']} along {refine['axis']}"
+    chunked = {"chunks": True, "maxshape": (None,)}
+    crossing = group.create_dataset("crossing", data=np.arange(len(crossings), dtype=np.int64), fletcher32=True,
+                                    **chunked)
+    crossing.make_scale("crossing")
+    columns = {name: axis_array(name, [c[name] for c in crossings]) for name in axes if name != refine["axis"]}
+    columns["lo"] = np.array([c["lo"] for c in crossings], dtype=np.float64)
+    columns["hi"] = np.array([c["hi"] for c in crossings], dtype=np.float64)
+    columns["direction"] = np.array([DIRECTION_NAMES.index(c["direction"]) for c in crossings], dtype=np.int8)
+    columns["estimate"] = np.array([c["estimate"] for c in crossings], dtype=np.float64)
+    columns["runs"] = np.array([c["runs"] for c in crossings], dtype=np.int64)
+    for name, data in columns.items():
+        dataset = group.create_dataset(name, data=data, fletcher32=data.dtype.kind != "O", **chunked)
+        dataset.attrs["long_name"] = long_name(name)
+        dataset.dims[0].attach_scale(crossing)
+    group["direction"].attrs["flag_values"] = np.arange(len(DIRECTION_NAMES), dtype=np.int8)
+    group["direction"].attrs["flag_meanings"] = " ".join(DIRECTION_NAMES)
