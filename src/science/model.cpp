@@ -107,6 +107,10 @@ double frobenius_norm(const Block& block) {
 
 Metrics Model::metrics(const Matrix& u, double loss) const {
   const Matrix x = u * u.transpose();
+  return metrics_of_product(x, loss);
+}
+
+Metrics Model::metrics_of_product(const Matrix& x, double loss) const {
   // In the basis V, the invariant and spurious subspaces are leading coordinate blocks.
   const Matrix in_basis = axis_basis_ ? x : Matrix(basis_.transpose() * x * basis_);
   Metrics m;

@@ -49,6 +49,8 @@ class Model {
   // U0: alpha I when width = dim, else alpha G / sqrt(width) with G Gaussian from the run's streams.
   [[nodiscard]] Matrix initial_factor(const RandomStreams& streams) const;
   [[nodiscard]] Metrics metrics(const Matrix& u, double loss) const;
+  // The same from X = U U^T, computed as metrics() computes it (u * u.transpose()).
+  [[nodiscard]] Metrics metrics_of_product(const Matrix& x, double loss) const;
 
  private:
   Eigen::Index dim_, width_, invariant_rank_, spurious_rank_;

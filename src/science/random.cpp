@@ -173,10 +173,11 @@ void philox_blocks(PhiloxKernel kernel, PhiloxKey key, PhiloxCounterTail tail, s
   portable_blocks(key, tail, after(), rest());
 }
 
-StreamBits::StreamBits(std::uint64_t seed, Purpose purpose, std::uint64_t step)
+StreamBits::StreamBits(std::uint64_t seed, Purpose purpose, std::uint64_t step, std::size_t expected_words)
     : key_{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)},
       tail_{static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(step >> 32),
-            static_cast<std::uint32_t>(purpose)} {}
+            static_cast<std::uint32_t>(purpose)},
+      batch_blocks_(expected_words == 0 ? first_blocks : std::min((expected_words + 1) / 2, max_blocks)) {}
 
 void StreamBits::refill() {
   if (next_block_ + batch_blocks_ > std::uint64_t{std::numeric_limits<std::uint32_t>::max()} + 1) {
@@ -256,14 +257,39 @@ double Variates::chi_square(std::int64_t degrees) {
 }
 
 void RandomStreams::normals(Purpose purpose, std::uint64_t step, std::span<double> out) const {
-  variates(purpose, step).fill_normals(out);
+  // About 1.04 words a normal: the ziggurat rejects 2.8% of words, and each rejection takes a few more.
+  variates(purpose, step, out.size() + out.size() / 16 + 2).fill_normals(out);
 }
 
 void RandomStreams::uniform_indices(Purpose purpose, std::uint64_t step, std::uint32_t bound,
                                     std::span<std::int32_t> out) const {
-  StreamBits bits(seed_, purpose, step);
+  StreamBits bits(seed_, purpose, step, out.size());
   // The high 32 bits times the bound: uniform to within 2^-32 relative, without a modulo's bias.
   for (auto& index : out) index = static_cast<std::int32_t>(((bits() >> 32) * bound) >> 32);
+}
+
+void RandomStreams::count_uniform_indices(Purpose purpose, std::uint64_t step, std::int64_t n,
+                                          std::span<std::int64_t> counts) const {
+  const auto bound = static_cast<std::uint64_t>(counts.size());
+  StreamBits bits(seed_, purpose, step, static_cast<std::size_t>(n));
+  std::ranges::fill(counts, 0);
+  if (bound == 2) {
+    // Index 1 exactly when the top bit is set: ((w >> 32) * 2) >> 32 = w >> 63. A sum, with no dependence
+    // through memory from one word to the next.
+    std::int64_t ones = 0;
+    for (std::int64_t left = n; left > 0;) {
+      const auto buffered = bits.buffered();
+      const auto words = buffered.first(
+          left < static_cast<std::int64_t>(buffered.size()) ? static_cast<std::size_t>(left) : buffered.size());
+      for (const std::uint64_t w : words) ones += static_cast<std::int64_t>(w >> 63);
+      bits.consume(words.size());
+      left -= static_cast<std::int64_t>(words.size());
+    }
+    counts[0] = n - ones;
+    counts[1] = ones;
+    return;
+  }
+  for (std::int64_t i = 0; i < n; ++i) ++counts[static_cast<std::size_t>(((bits() >> 32) * bound) >> 32)];
 }
 
 }  // namespace hetsweep::science

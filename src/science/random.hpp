@@ -5,6 +5,7 @@
 // before, so a run's numbers do not depend on the process, the order of runs or what else was computed.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -41,7 +42,9 @@ void philox_blocks(PhiloxKernel kernel, PhiloxKey key, PhiloxCounterTail tail, s
 class StreamBits {
  public:
   using result_type = std::uint64_t;
-  StreamBits(std::uint64_t seed, Purpose purpose, std::uint64_t step);
+  // `expected_words`: about how many words the caller will draw, so the first batch of blocks covers them
+  // in one call of the kernel (never more than max_blocks; it changes no number, only how blocks are batched).
+  StreamBits(std::uint64_t seed, Purpose purpose, std::uint64_t step, std::size_t expected_words = 0);
   static constexpr result_type min() { return 0; }
   static constexpr result_type max() { return ~result_type{0}; }
   result_type operator()() {
@@ -57,14 +60,15 @@ class StreamBits {
   void consume(std::size_t n) { next_ += n; }
 
  private:
-  // Blocks are generated in batches that double from 8 to max_blocks, so short streams stay cheap.
-  static constexpr std::size_t max_blocks = 128;
+  // Blocks are generated in batches that double from 8 (or the expected words) to max_blocks, so short streams
+  // stay cheap.
+  static constexpr std::size_t max_blocks = 128, first_blocks = 8;
   void refill();
 
   PhiloxKey key_;
   PhiloxCounterTail tail_;
   std::uint64_t next_block_ = 0;
-  std::size_t batch_blocks_ = 8;
+  std::size_t batch_blocks_;
   std::size_t next_ = 0, end_ = 0;
   alignas(64) std::array<std::uint64_t, 2 * max_blocks> words_;
 };
@@ -75,7 +79,8 @@ class StreamBits {
 // changes only when it falls exactly on the test's boundary.
 class Variates {
  public:
-  Variates(std::uint64_t seed, Purpose purpose, std::uint64_t step) : bits_(seed, purpose, step) {}
+  Variates(std::uint64_t seed, Purpose purpose, std::uint64_t step, std::size_t expected_words = 0)
+      : bits_(seed, purpose, step, expected_words) {}
   // Standard normals by Boost.Random's 128-layer ziggurat (exactly its numbers): about 1.04 words each.
   void fill_normals(std::span<double> out);
   double normal();
@@ -93,11 +98,17 @@ class RandomStreams {
   explicit RandomStreams(std::uint64_t seed) : seed_(seed) {}
 
   // The stream (purpose, step), for callers that draw it in pieces or draw more than normals.
-  [[nodiscard]] Variates variates(Purpose purpose, std::uint64_t step) const { return {seed_, purpose, step}; }
+  // `expected_words`: see StreamBits (a normal takes about 1.04 words, a chi-square about 2).
+  [[nodiscard]] Variates variates(Purpose purpose, std::uint64_t step, std::size_t expected_words = 0) const {
+    return {seed_, purpose, step, expected_words};
+  }
   // Fills `out` with standard normals: the stream (purpose, step), positions 0..out.size()-1.
   void normals(Purpose purpose, std::uint64_t step, std::span<double> out) const;
   // Fills `out` with integers uniform on 0..bound-1 from the stream (purpose, step).
   void uniform_indices(Purpose purpose, std::uint64_t step, std::uint32_t bound, std::span<std::int32_t> out) const;
+  // How many of the first n integers uniform_indices(purpose, step, bound, ...) would draw equal each of
+  // 0..bound-1 (counts.size() == bound), without storing them.
+  void count_uniform_indices(Purpose purpose, std::uint64_t step, std::int64_t n, std::span<std::int64_t> counts) const;
 
  private:
   std::uint64_t seed_;

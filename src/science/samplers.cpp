@@ -80,6 +80,7 @@ class PopulationGradient final : public StepGradient {
     gradient.noalias() = 2.0 * d_ * u;
     return loss;
   }
+  [[nodiscard]] const Matrix* product() const override { return &x_; }
 
  private:
   // The expected loss 1/2 E[<A, D>^2] without noise: |D|^2/2 (Gaussian), (2|D|^2 + tr(D)^2)/2 (rank one).
@@ -116,6 +117,7 @@ class PackedDifferences {
   }
   [[nodiscard]] const SymmetricPacking& packing() const { return packing_; }
   [[nodiscard]] const Matrix& columns() const { return columns_; }
+  [[nodiscard]] const Matrix& product() const { return x_; }  // X = U U^T of the last update
 
  private:
   const Model& model_;
@@ -167,6 +169,7 @@ class MaterializedGaussian final : public StepGradient {
     gradient.noalias() = (2.0 / md) * sum_ * u;
     return residuals_.squaredNorm() / (2.0 * md);
   }
+  [[nodiscard]] const Matrix* product() const override { return &differences_.product(); }
 
  private:
   // A block of Z of about 32 KiB: it fits the first-level cache between its two products.
@@ -192,8 +195,8 @@ class MaterializedGaussian final : public StepGradient {
 class ExactGaussian final : public StepGradient {
  public:
   ExactGaussian(const Model& model, const Params& p, const RandomStreams& streams)
-      : streams_(streams),
-        batch_(p, streams),
+      : params_(p),
+        streams_(streams),
         noise_(p.noise),
         differences_(model),
         basis_(packed_size(), model.environments()),
@@ -208,7 +211,7 @@ class ExactGaussian final : public StepGradient {
         sum_(p.dim, p.dim) {}
 
   double evaluate(const Matrix& u, std::int64_t step, Matrix& gradient) override {
-    const int e = batch_.draw_environments(step);
+    const int e = count_samples(step);
     const auto [first, count] = differences_.environments(e);
     differences_.update(u, first, count);
     const Eigen::Index rank = orthonormalize(first, count);
@@ -219,9 +222,10 @@ class ExactGaussian final : public StepGradient {
     weights.block(0, first, rank, count).noalias() =
         basis.transpose() * differences_.columns().middleCols(first, count);
     if (noise_ != 0) weights.row(rank).segment(first, count).setConstant(-noise_);
-    count_samples(e);
 
-    auto sensing = streams_.variates(Purpose::sensing, static_cast<std::uint64_t>(step));
+    // Words for a Gram factor: `size` chi-squares (about two each) and size (size - 1) / 2 normals.
+    auto sensing = streams_.variates(Purpose::sensing, static_cast<std::uint64_t>(step),
+                                     static_cast<std::size_t>(count * size * (size + 3) / 2 + 2));
     residual_sum_.head(rank).setZero();  // sum_i r_i g_i
     double squared_residuals = 0;        // |r|^2
     for (int k = first; k < first + count && size > 0; ++k) {
@@ -239,20 +243,25 @@ class ExactGaussian final : public StepGradient {
     packed_sum_.noalias() = std::sqrt(squared_residuals) * complement_;
     packed_sum_.noalias() += basis * residual_sum_.head(rank);
     differences_.packing().unpack(packed_sum_, sum_);
-    const auto md = static_cast<double>(batch_.size());
+    const auto md = static_cast<double>(params_.batch_size);
     gradient.noalias() = (2.0 / md) * sum_ * u;
     return squared_residuals / (2.0 * md);
   }
+  [[nodiscard]] const Matrix* product() const override { return &differences_.product(); }
 
  private:
-  // n_e, the samples from each environment: all m from the step's one (hetero), or as drawn (pooled).
-  void count_samples(int e) {
-    if (e >= 0) {
-      samples_[e] = batch_.size();
-      return;
+  // n_e, the samples from each environment: all m from the step's one (hetero, whose environment it
+  // returns), or (pooled, returns -1) the counts of the environments the materialized sampler draws per sample,
+  // counted without storing them.
+  int count_samples(std::int64_t step) {
+    if (params_.algorithm != Algorithm::pooled) {
+      const int e = hetero_environment(params_, streams_, step);
+      samples_[e] = params_.batch_size;
+      return e;
     }
-    samples_.setZero();
-    for (auto environment : batch_.sample_environment()) ++samples_[environment];
+    streams_.count_uniform_indices(Purpose::sample_environment, static_cast<std::uint64_t>(step), params_.batch_size,
+                                   {samples_.data(), static_cast<std::size_t>(samples_.size())});
+    return -1;
   }
 
   // F with F F^T ~ Wishart(n, I) of dimension `size`: Bartlett's lower triangular L (L_ii^2 ~ chi-square(n - i),
@@ -300,13 +309,13 @@ class ExactGaussian final : public StepGradient {
 
   [[nodiscard]] Eigen::Index packed_size() const { return differences_.packing().size(); }
 
+  const Params& params_;
   const RandomStreams& streams_;
-  Batch batch_;
   double noise_;
   PackedDifferences differences_;
   Matrix basis_;
   Matrix weights_;  // column e: a_e
-  Eigen::Matrix<Eigen::Index, Eigen::Dynamic, 1> samples_;
+  Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1> samples_;
   Matrix factor_;
   Vector projected_;
   Vector complement_, packed_sum_, in_basis_, residual_sum_;

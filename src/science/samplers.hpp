@@ -16,6 +16,9 @@ class StepGradient {
   // Writes into `gradient` (shaped like u) the gradient at u of step `step`'s loss, and returns that loss.
   // The minibatch of a step is a pure function of (seed, step): calling twice gives the same answer.
   virtual double evaluate(const Matrix& u, std::int64_t step, Matrix& gradient) = 0;
+  // X = U U^T at the u of the last evaluate(), when the gradient needed it (else nullptr), so that the metrics
+  // of that U need not compute it again.
+  [[nodiscard]] virtual const Matrix* product() const { return nullptr; }
 };
 
 // The StepGradient for params.algorithm, params.sensing and params.effective_sampler().

@@ -27,7 +27,11 @@ RunResult simulate(const Params& params, std::uint64_t seed, const StopCheck& st
     }
     // The loss recorded at step t is the loss of step t's batch at U_t, the one the update descends.
     const double loss = step_gradient->evaluate(u, t, gradient);
-    if (is_record_step(params, t)) result.records.push_back({t, model.metrics(u, loss)});
+    if (is_record_step(params, t)) {
+      // The step computed X = U_t U_t^T already (as metrics() would): its metrics reuse it.
+      const Matrix* x = step_gradient->product();
+      result.records.push_back({t, x != nullptr ? model.metrics_of_product(*x, loss) : model.metrics(u, loss)});
+    }
     if (t == params.steps) {
       result.steps_done = t;
       result.final_metrics = result.records.back().metrics;

@@ -94,6 +94,31 @@ void ExactMatrixProductsAlone(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// The draws an exact hetero step cannot do without, alone: the d(d+1)/2 normals of its complement part
+// (its Wishart draw, one chi-square for hetero, is a few words more).
+void ExactComplementNormalsAlone(benchmark::State& state) {
+  std::vector<double> complement(static_cast<std::size_t>(packed_size(state.range(0))));
+  const RandomStreams streams(1);
+  std::uint64_t step = 0;
+  for (auto _ : state) {
+    streams.normals(Purpose::complement, step++, complement);
+    benchmark::DoNotOptimize(complement.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// What an exact pooled step adds for its environments: the counts n_e of m environments drawn per sample.
+void PooledEnvironmentCountsAlone(benchmark::State& state) {
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(state.range(0)));
+  const RandomStreams streams(1);
+  std::uint64_t step = 0;
+  for (auto _ : state) {
+    streams.count_uniform_indices(Purpose::sample_environment, step++, state.range(1), counts);
+    benchmark::DoNotOptimize(counts.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 // Philox4x32-10 words per second, per kernel: the bits under every normal.
 void PhiloxWords(benchmark::State& state, PhiloxKernel kernel) {
   if (!philox_kernel_supported(kernel)) {
@@ -143,6 +168,8 @@ BENCHMARK_CAPTURE(RunPerStep, exact_hetero, Algorithm::hetero)->Args({20, 1000})
 BENCHMARK_CAPTURE(RunPerStep, exact_pooled, Algorithm::pooled)->Args({20, 1000})->Unit(benchmark::kMillisecond);
 BENCHMARK(MaterializedNormalsAlone)->Apply(MaterializedSizes)->Unit(benchmark::kMicrosecond);
 BENCHMARK(ExactMatrixProductsAlone)->ArgName("d")->Arg(10)->Arg(20)->Arg(50)->Arg(100);
+BENCHMARK(ExactComplementNormalsAlone)->ArgName("d")->Arg(10)->Arg(20)->Arg(50)->Arg(100);
+BENCHMARK(PooledEnvironmentCountsAlone)->ArgNames({"K", "m"})->Args({2, 1000});
 BENCHMARK_CAPTURE(PhiloxWords, portable, PhiloxKernel::portable);
 BENCHMARK_CAPTURE(PhiloxWords, avx2, PhiloxKernel::avx2);
 BENCHMARK_CAPTURE(PhiloxWords, avx512, PhiloxKernel::avx512);

@@ -76,6 +76,15 @@ TEST(StreamBits, AreThePhiloxBlocksKeyedBySeedAndCountedByBlockStepAndPurpose) {
   }
 }
 
+TEST(StreamBits, GiveTheSameWordsWhateverTheExpectedCount) {
+  StreamBits plain(11, Purpose::complement, 4);
+  for (std::size_t expected : {1, 2, 17, 219, 256, 5000}) {
+    StreamBits hinted(11, Purpose::complement, 4, expected);
+    StreamBits reference(11, Purpose::complement, 4);
+    for (int i = 0; i < 1000; ++i) ASSERT_EQ(hinted(), reference()) << "expected " << expected << " word " << i;
+  }
+}
+
 TEST(RandomStreams, SameAddressGivesSameNumbers) {
   EXPECT_EQ(draw(5, Purpose::sensing, 3, 101), draw(5, Purpose::sensing, 3, 101));
 }
@@ -239,6 +248,19 @@ TEST(RandomStreams, UniformIndicesCoverTheRangeEvenly) {
   }
   // Each count is Binomial(6e4, 1/3): standard deviation 115; the bound is 5 of them.
   for (int c : counts) EXPECT_NEAR(c, 20'000, 580);
+}
+
+TEST(RandomStreams, CountedUniformIndicesAreTheCountsOfTheDrawnOnes) {
+  for (std::uint32_t bound : {1u, 2u, 3u, 7u}) {
+    for (std::int64_t n : {0, 1, 15, 16, 17, 255, 256, 1000, 4097}) {
+      std::vector<std::int32_t> drawn(static_cast<std::size_t>(n));
+      RandomStreams(5).uniform_indices(Purpose::sample_environment, 9, bound, drawn);
+      std::vector<std::int64_t> expected(bound, 0), counted(bound, -1);
+      for (auto i : drawn) ++expected[static_cast<std::size_t>(i)];
+      RandomStreams(5).count_uniform_indices(Purpose::sample_environment, 9, n, counted);
+      EXPECT_EQ(counted, expected) << "bound " << bound << " n " << n;
+    }
+  }
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 namespace hetsweep::science {
 namespace {
 
@@ -183,6 +185,38 @@ TEST(StepGradient, SameStepGivesSameBatch) {
   gradient->evaluate(u, 5, again);
   EXPECT_EQ(first, again);
   EXPECT_NE(first, other);
+}
+
+// The record metrics reuse the step's X = U U^T, so it must be the product at the last evaluate's U, bit for bit
+// what metrics() computes from U, for every sampler that offers it (rank one computes no X).
+TEST(StepGradient, ProductIsTheLastEvaluatesXAndGivesTheSameMetrics) {
+  const std::tuple<Algorithm, Sensing, Sampler> kinds[] = {
+      {Algorithm::hetero, Sensing::gaussian, Sampler::exact},
+      {Algorithm::pooled, Sensing::gaussian, Sampler::exact},
+      {Algorithm::pooled, Sensing::gaussian, Sampler::materialized},
+      {Algorithm::hetero_gd, Sensing::gaussian, Sampler::exact},
+      {Algorithm::pooled_gd, Sensing::rank_one, Sampler::materialized},
+      {Algorithm::hetero, Sensing::rank_one, Sampler::materialized}};
+  for (const auto& [algorithm, sensing, sampler] : kinds) {
+    auto p = small_model(algorithm, sensing, sampler);
+    p.basis = Basis::random;
+    const RandomStreams streams(4);
+    const Model model(p, streams);
+    auto step_gradient = make_step_gradient(model, p, streams);
+    const Matrix u = fixed_factor(p.dim), v = 0.5 * u;
+    Matrix gradient(p.dim, p.dim);
+    step_gradient->evaluate(u, 0, gradient);
+    step_gradient->evaluate(v, 1, gradient);
+    const Matrix* x = step_gradient->product();
+    if (sensing == Sensing::rank_one && algorithm == Algorithm::hetero) {
+      EXPECT_EQ(x, nullptr);
+      continue;
+    }
+    ASSERT_NE(x, nullptr);
+    const Matrix expected = v * v.transpose();
+    EXPECT_EQ(*x, expected);
+    EXPECT_EQ(model.metrics_of_product(*x, 0.25), model.metrics(v, 0.25));
+  }
 }
 
 TEST(HeteroEnvironment, CyclicTakesEnvironmentsInTurn) {
