@@ -26,7 +26,7 @@ for round in $(seq "$rounds"); do
   for build in build build-blas; do
     for program in science_bench science_bench_x86_64_v3; do
       "$root/$build/tests/bench/$program" --benchmark_filter="$filter" --benchmark_min_time=0.3 \
-        --benchmark_format=json >"$out/$round-$build-$program.json"
+        --benchmark_format=json >"$out/$round.$build.$program.json"
     done
   done
 done
@@ -35,7 +35,7 @@ done
 import glob, json, statistics, sys
 times = {}
 for path in glob.glob(f"{sys.argv[1]}/*.json"):
-    _, build, program = path.rsplit("/", 1)[1][:-5].split("-", 2)
+    _, build, program, _ = path.rsplit("/", 1)[1].split(".")
     level = "v3" if program.endswith("v3") else "baseline"
     for b in json.load(open(path))["benchmarks"]:
         scale = {"ns": 1e-3, "us": 1, "ms": 1e3}[b["time_unit"]]
