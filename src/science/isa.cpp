@@ -2,6 +2,10 @@
 
 #include <Eigen/Core>
 
+#if defined(EIGEN_USE_BLAS)
+extern "C" void openblas_set_num_threads(int num_threads);  // OpenBLAS's cblas.h
+#endif
+
 namespace hetsweep::science {
 
 std::string_view kernel_isa() {
@@ -25,6 +29,11 @@ void fixed_product_blocking() {
   // the sizes were fixed stay the same.
   constexpr std::ptrdiff_t l1 = 32 * 1024, l2 = 1024 * 1024, l3 = 320 * 1024 * 1024;
   Eigen::setCpuCacheSizes(l1, l2, l3);
+#if defined(EIGEN_USE_BLAS)
+  // OpenBLAS splits a product over its threads (rows of a GEMV, blocks of a GEMM), and the split changes the
+  // rounding: one thread, whatever OPENBLAS_NUM_THREADS says.
+  openblas_set_num_threads(1);
+#endif
 }
 
 }  // namespace hetsweep::science

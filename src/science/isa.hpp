@@ -22,7 +22,9 @@ inline constexpr std::string_view v3_isa = "x86-64-v3";
 // Eigen splits a matrix product into blocks sized from the cache sizes it reads from the CPU at run time,
 // and the split decides the order of the sums (Eigen 3.4's gebp: the depth block kc from L1, the row blocks
 // from L2/L3). Fixing the sizes it assumes makes a product's rounding the same on every CPU of a level.
-// Idempotent and cheap; called before any product of a run.
+// In a build with HETSWEEP_BLAS=openblas it also runs OpenBLAS on one thread (its core type, which decides
+// its kernels, can only be pinned before it loads: OPENBLAS_CORETYPE). Idempotent and cheap; called before
+// any product of a run.
 void fixed_product_blocking();
 
 }  // namespace hetsweep::science

@@ -135,8 +135,8 @@ void PhiloxWords(benchmark::State& state, PhiloxKernel kernel) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(words.size()));
 }
 
-// d in {10, 20, 50, 100} x m in {80, 1000, 5000}, without the materialized Gaussian steps over 10^7 normals
-// (d = 100, m = 5000: about 90 ms a step).
+// d in {10, 20, 50, 100} x m in {80, 1000, 5000}, and d = 200 at m = 1000 (where a BLAS could pay), without
+// the materialized Gaussian steps over 10^7 normals (d = 100, m = 5000: about 90 ms a step).
 void Grid(benchmark::internal::Benchmark* b, bool materialized_gaussian) {
   for (std::int64_t d : {10, 20, 50, 100}) {
     for (std::int64_t m : {80, 1000, 5000}) {
@@ -144,6 +144,7 @@ void Grid(benchmark::internal::Benchmark* b, bool materialized_gaussian) {
       b->Args({d, m});
     }
   }
+  if (!materialized_gaussian) b->Args({200, 1000});
   b->ArgNames({"d", "m"});
 }
 
@@ -167,7 +168,7 @@ BENCHMARK_CAPTURE(Step, rank_one_pooled, Algorithm::pooled, Sensing::rank_one, S
 BENCHMARK_CAPTURE(RunPerStep, exact_hetero, Algorithm::hetero)->Args({20, 1000})->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(RunPerStep, exact_pooled, Algorithm::pooled)->Args({20, 1000})->Unit(benchmark::kMillisecond);
 BENCHMARK(MaterializedNormalsAlone)->Apply(MaterializedSizes)->Unit(benchmark::kMicrosecond);
-BENCHMARK(ExactMatrixProductsAlone)->ArgName("d")->Arg(10)->Arg(20)->Arg(50)->Arg(100);
+BENCHMARK(ExactMatrixProductsAlone)->ArgName("d")->Arg(10)->Arg(20)->Arg(50)->Arg(100)->Arg(200);
 BENCHMARK(ExactComplementNormalsAlone)->ArgName("d")->Arg(10)->Arg(20)->Arg(50)->Arg(100);
 BENCHMARK(PooledEnvironmentCountsAlone)->ArgNames({"K", "m"})->Args({2, 1000});
 BENCHMARK_CAPTURE(PhiloxWords, portable, PhiloxKernel::portable);
