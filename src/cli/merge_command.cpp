@@ -42,11 +42,11 @@ int run_merge(const MergeOptions& options) {
       throw UsageError(fmt::format("{}: holds another sweep than {}: {}", input, options.inputs.front(), *reverse));
     }
     // The output records the level of this hetsweep's kernels, so that a resume adds results of that level.
-    if (reader->isa() != science::kernel_isa()) {
+    if (reader->isa() != science::results_isa()) {
       throw UsageError(fmt::format(
           "{}: holds results of {} kernels, and this hetsweep computes with {} kernels; merge "
           "with --isa {}",
-          input, reader->isa(), science::kernel_isa(), reader->isa() == science::v3_isa ? "v3" : "baseline"));
+          input, reader->isa(), science::results_isa(), reader->isa() == science::v3_isa ? "v3" : "baseline"));
     }
     auto finished = reader->finished_runs();
     runs.insert(runs.end(), std::make_move_iterator(finished.begin()), std::make_move_iterator(finished.end()));

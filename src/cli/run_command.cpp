@@ -138,7 +138,7 @@ int run_sweep(const RunOptions& options) {
   std::signal(SIGPIPE, SIG_IGN);
   boost::mpi::environment environment(boost::mpi::threading::single, /*abort_on_exception=*/false);
   boost::mpi::communicator world;
-  const auto other_isa = sched::ranks_of_another_isa(world, hetsweep::science::kernel_isa());
+  const auto other_isa = sched::ranks_of_another_isa(world, hetsweep::science::results_isa());
   if (world.rank() != 0) {
     sched::ignore_stop_signals();
     sched::run_worker(world);
@@ -150,7 +150,7 @@ int run_sweep(const RunOptions& options) {
           fmt::format("workers compute with kernels of another instruction-set level than the master "
                       "({}): {}; results of two levels are never mixed in one file: give every rank "
                       "the same --isa (baseline runs on every x86-64 CPU)",
-                      hetsweep::science::kernel_isa(), fmt::join(other_isa, ", ")));
+                      hetsweep::science::results_isa(), fmt::join(other_isa, ", ")));
     }
     return run_master_rank(options, world);
   } catch (const UsageError&) {

@@ -16,6 +16,14 @@ std::string_view kernel_isa() {
 #endif
 }
 
+std::string results_isa() {
+#if defined(EIGEN_USE_BLAS)
+  return std::string(kernel_isa()) + "+openblas";
+#else
+  return std::string(kernel_isa());
+#endif
+}
+
 bool cpu_supports_v3() {
 #if defined(__x86_64__)
   return __builtin_cpu_supports("x86-64-v3");

@@ -6,6 +6,7 @@
 // Vector width and fused multiply-adds change how sums are rounded, so a run's result is a pure function of
 // (parameters, seed, build, level); within one level it is the same on every CPU (fixed_product_blocking()).
 
+#include <string>
 #include <string_view>
 
 namespace hetsweep::science {
@@ -15,6 +16,11 @@ inline constexpr std::string_view v3_isa = "x86-64-v3";
 
 // The level of the kernels linked into this executable: baseline_isa or v3_isa.
 [[nodiscard]] std::string_view kernel_isa();
+
+// What a results file records as the level of its results, and what resume, merge and the ranks of one
+// sweep must agree on: kernel_isa(), plus "+openblas" in a HETSWEEP_BLAS=openblas build (OpenBLAS's kernels
+// round products differently from Eigen's, so its results are never mixed with the default build's).
+[[nodiscard]] std::string results_isa();
 
 // Whether this CPU runs x86-64-v3 code (AVX, AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE).
 [[nodiscard]] bool cpu_supports_v3();

@@ -86,7 +86,7 @@ void write_root_attributes(const h5::File& file, const spec::SweepSpec& spec) {
   h5::write_string_attribute(file, "/", "name", spec.name);
   h5::write_string_attribute(file, "/", "fingerprint", spec::fingerprint(spec));
   h5::write_string_attribute(file, "/", "created", utc_now_iso8601());
-  h5::write_string_attribute(file, "/", "isa", std::string(science::kernel_isa()));
+  h5::write_string_attribute(file, "/", "isa", science::results_isa());
 }
 
 // A dataset of `n_rows` values, one per run, extensible with the rows.

@@ -160,11 +160,11 @@ bool ResultsWriter::Impl::resume() {
   // Files made before the level was recorded were all computed by baseline builds.
   const auto file_isa = h5::read_string_attribute(open_existing(path, h5::Access::read, true), "/", "isa")
                             .value_or(std::string(science::baseline_isa));
-  if (file_isa != science::kernel_isa()) {
+  if (file_isa != science::results_isa()) {
     throw ResultsFileError(
         path, fmt::format("holds results of {} kernels, and this hetsweep computes with {} kernels; "
                           "resume it with --isa {}",
-                          file_isa, science::kernel_isa(), file_isa == science::v3_isa ? "v3" : "baseline"));
+                          file_isa, science::results_isa(), file_isa == science::v3_isa ? "v3" : "baseline"));
   }
   const std::unordered_set<std::uint64_t> stored_keys(stored.keys.begin(), stored.keys.end());
   const spec::Grid grid(spec);

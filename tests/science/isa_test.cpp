@@ -20,6 +20,14 @@ TEST(KernelIsa, IsOneOfTheTwoLevels) {
   EXPECT_TRUE(kernel_isa() == baseline_isa || kernel_isa() == v3_isa) << kernel_isa();
 }
 
+TEST(ResultsIsa, NamesOpenBlasOnlyInABuildWithIt) {
+#if defined(EIGEN_USE_BLAS)
+  EXPECT_EQ(results_isa(), std::string(kernel_isa()) + "+openblas");
+#else
+  EXPECT_EQ(results_isa(), kernel_isa());
+#endif
+}
+
 TEST(FixedProductBlocking, SetsTheSameCacheSizesWhateverEigenRead) {
   Eigen::setCpuCacheSizes(48 * 1024, 2 * 1024 * 1024, 16 * 1024 * 1024);  // an Intel core's
   fixed_product_blocking();
