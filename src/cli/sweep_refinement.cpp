@@ -10,20 +10,6 @@
 namespace hetsweep::cli {
 namespace {
 
-refine::Outcome outcome_of(science::RowStatus status) {
-  switch (status) {
-    case science::RowStatus::done:
-      return refine::Outcome::done;
-    case science::RowStatus::diverged:
-      return refine::Outcome::diverged;
-    case science::RowStatus::failed:
-      return refine::Outcome::failed;
-    case science::RowStatus::pending:
-      break;
-  }
-  throw std::logic_error("refinement: a pending run has no outcome");
-}
-
 spec::Crossing to_stored(const refine::Crossing& found) {
   spec::Crossing crossing;
   crossing.where = found.where;
@@ -37,6 +23,20 @@ spec::Crossing to_stored(const refine::Crossing& found) {
 }
 
 }  // namespace
+
+refine::Outcome outcome_of(science::RowStatus status) {
+  switch (status) {
+    case science::RowStatus::done:
+      return refine::Outcome::done;
+    case science::RowStatus::diverged:
+      return refine::Outcome::diverged;
+    case science::RowStatus::failed:
+      return refine::Outcome::failed;
+    case science::RowStatus::pending:
+      break;
+  }
+  throw std::logic_error("refinement: a pending run has no outcome");
+}
 
 SweepRefinement::SweepRefinement(const spec::SweepSpec& spec, store::ResultsWriter& writer, const Shard& shard)
     : spec_(spec), writer_(writer), shard_(shard) {
@@ -97,16 +97,16 @@ std::vector<science::PendingRun> SweepRefinement::append_ready() {
   return work;
 }
 
-std::vector<spec::Crossing> SweepRefinement::located_crossings() const {
+std::vector<spec::Crossing> located_crossings(const refine::Refiner& refiner) {
   std::vector<spec::Crossing> located;
-  for (const auto& crossing : refiner_->crossings()) {
+  for (const auto& crossing : refiner.crossings()) {
     if (crossing.resolved) located.push_back(to_stored(crossing));
   }
   return located;
 }
 
 void SweepRefinement::write_boundary() {
-  auto located = located_crossings();
+  auto located = located_crossings(*refiner_);
   if (boundary_written_ && located == written_) return;
   writer_.write_boundary(located);
   written_ = std::move(located);

@@ -18,9 +18,15 @@
 
 namespace hetsweep::refine {
 class Refiner;
-}
+enum class Outcome : std::uint8_t;
+}  // namespace hetsweep::refine
 
 namespace hetsweep::cli {
+
+// How a finished row's status counts for the bisection (a pending row has none: std::logic_error).
+refine::Outcome outcome_of(science::RowStatus status);
+// The crossings the refiner has located for good (resolved), as /boundary stores them.
+std::vector<spec::Crossing> located_crossings(const refine::Refiner& refiner);
 
 class SweepRefinement {
  public:
@@ -57,7 +63,6 @@ class SweepRefinement {
   };
   // Appends what the refiner asks for to the file; returns it as work, remembering each run by row.
   std::vector<science::PendingRun> append_ready();
-  [[nodiscard]] std::vector<spec::Crossing> located_crossings() const;
 
   const spec::SweepSpec& spec_;
   store::ResultsWriter& writer_;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/boundary_check.hpp"
 #include "cli/exit_codes.hpp"
 #include "spec/sweep_spec.hpp"
 #include "store/results_file.hpp"
@@ -40,11 +41,16 @@ int run_verify(const VerifyOptions& options) {
     throw UsageError(fmt::format("--seed: {}", e.reason()));
   }
   store::VerifyReport report;
+  BoundaryCheck boundary;
   try {
     report = store::verify(options.path, verify_options);
+    // Only for a file whose rows passed: the bisection trusts what it is fed.
+    if (report.clean()) boundary = check_boundary(store::ResultsReader(options.path));
   } catch (const store::ResultsFileError& e) {
     throw UsageError(e.what());
   }
+  report.problem_count += static_cast<std::int64_t>(boundary.problems.size());
+  report.problems.insert(report.problems.end(), boundary.problems.begin(), boundary.problems.end());
   fmt::print("{}: format {}, written by hetsweep {}; {} runs, {} finished\n", options.path, report.format,
              report.writer_version.empty() ? "(unknown version)" : report.writer_version, report.rows, report.finished);
   fmt::print(
@@ -58,6 +64,16 @@ int run_verify(const VerifyOptions& options) {
         "function of its parameters, seed and build, so a file from another build may differ there without "
         "being damaged\n",
         report.recomputed, verify_options.seed, report.verifier_version);
+  }
+  if (boundary.applies) {
+    fmt::print("checked: /boundary's {} crossings against those the finished runs imply (the bisection run again)\n",
+               boundary.stored);
+    if (boundary.missing > 0) {
+      fmt::print(
+          "note: the finished runs locate {} crossing{} /boundary does not hold yet (a merged file, or a "
+          "sweep stopped between a result and its /boundary); `hetsweep run` on the file writes them\n",
+          boundary.missing, boundary.missing == 1 ? "" : "s");
+    }
   }
   if (report.clean()) {
     fmt::print("{}: OK, no problem found\n", options.path);

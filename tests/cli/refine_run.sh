@@ -50,7 +50,11 @@ ranks)
   expect 0 "116 runs \(48 refinement runs\), 4 crossings, 0 differences" -- "${rows[@]}" same r1.h5 r2.h5
   expect 0 "0 differences" -- "${rows[@]}" same r1.h5 r4.h5
   expect 0 "refine +pending +0 +done +38 +diverged +10" -- "$hetsweep" status r4.h5
-  expect 0 "" -- "$hetsweep" verify r4.h5
+  expect 0 "checked: /boundary's 4 crossings against those the finished runs imply" -- "$hetsweep" verify r4.h5
+  # A /boundary changed after the fact (its checksums still valid) is not what the runs imply.
+  cp r4.h5 moved.h5
+  /usr/bin/python3 -c 'import h5py, sys; f = h5py.File(sys.argv[1], "r+"); f["boundary/estimate"][0] += 0.001' moved.h5
+  expect 1 "/boundary: the (down|up) crossing in .* is not what the finished runs imply" -- "$hetsweep" verify moved.h5
 
   # The exact finite-T boundaries (HeteroGdBoundary): each bracket holds its own, at most the tolerance wide.
   "$hetsweep" boundary r2.h5 --json >boundary.json
