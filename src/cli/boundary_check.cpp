@@ -16,8 +16,9 @@ std::string describe(const spec::SweepSpec& spec, const spec::Crossing& crossing
     if (spec.axes[i].name == spec.refine->axis) continue;
     where.push_back(fmt::format("{} = {}", spec.axes[i].name, science::format_value(crossing.where.at(other++))));
   }
-  return fmt::format("{} crossing in [{}, {}] at {}", crossing.direction == spec::Crossing::Direction::down ? "down" : "up",
-                     crossing.lo, crossing.hi, fmt::join(where, ", "));
+  return fmt::format("{} crossing in [{}, {}] at {}",
+                     crossing.direction == spec::Crossing::Direction::down ? "down" : "up", crossing.lo, crossing.hi,
+                     fmt::join(where, ", "));
 }
 
 }  // namespace
@@ -36,9 +37,10 @@ BoundaryCheck check_boundary(const store::ResultsReader& reader) {
   const auto implied = located_crossings(refiner);
   for (const auto& crossing : *stored) {
     if (std::find(implied.begin(), implied.end(), crossing) == implied.end()) {
-      check.problems.push_back(fmt::format("/boundary: the {} (estimate {}, {} runs) is not what the finished runs "
-                                           "imply",
-                                           describe(spec, crossing), crossing.estimate, crossing.runs));
+      check.problems.push_back(
+          fmt::format("/boundary: the {} (estimate {}, {} runs) is not what the finished runs "
+                      "imply",
+                      describe(spec, crossing), crossing.estimate, crossing.runs));
     }
   }
   for (const auto& crossing : implied) {

@@ -10,9 +10,9 @@
 namespace hetsweep::cli {
 
 struct BoundaryCheck {
-  bool applies = false;                 // the spec has a refine block and the file a /boundary
-  std::vector<std::string> problems;    // stored crossings the results do not imply
-  std::int64_t missing = 0;             // located crossings /boundary lacks (a merged file before `run`)
+  bool applies = false;               // the spec has a refine block and the file a /boundary
+  std::vector<std::string> problems;  // stored crossings the results do not imply
+  std::int64_t missing = 0;           // located crossings /boundary lacks (a merged file before `run`)
   std::int64_t stored = 0;
 };
 
