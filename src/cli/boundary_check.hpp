@@ -2,6 +2,7 @@
 // Whether a results file's /boundary is what its finished runs imply: the same bisection `run` does, fed
 // with every finished row, must locate exactly the crossings stored there.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
