@@ -1,6 +1,7 @@
 // The reader: any number of them, while the writer writes (SWMR); every row checked against the stored spec.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "science/isa.hpp"
@@ -13,6 +14,13 @@ namespace hetsweep::store {
 
 namespace fs = std::filesystem;
 using namespace parts;
+
+namespace {
+
+// visit_finished_runs reads this many bytes of trajectories at most at a time (all metrics together).
+constexpr hsize_t trajectory_block_bytes = hsize_t{16} << 20;
+
+}  // namespace
 
 struct ResultsReader::Impl {
   fs::path path;
@@ -72,21 +80,29 @@ ResultsReader::~ResultsReader() = default;
 const spec::SweepSpec& ResultsReader::spec() const { return impl_->spec; }
 
 std::vector<RowSummary> ResultsReader::rows() const {
-  impl_->runs.refresh();
-  const spec::Grid grid(impl_->spec);
-  RowCheck check(impl_->path, impl_->spec);
   std::vector<RowSummary> summaries;
+  visit_rows([&](const RowSummary& summary) { summaries.push_back(summary); });
+  return summaries;
+}
+
+void ResultsReader::visit_rows(const std::function<void(const RowSummary&)>& visit) const {
+  impl_->runs.refresh();
+  const auto& spec = impl_->spec;
+  const auto shape = layout::CubeIndex(spec).shape();
+  RowCheck check(impl_->path, spec);
+  RowSummary summary;
   for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
-    RowSummary summary;
     summary.row = row;
     summary.key = identity.key;
     summary.origin = static_cast<RowOrigin>(identity.origin);
     const auto point = check.point_of(row, identity, result);
     if (point == RowCheck::off_grid) {
       summary.coords = impl_->refine_coords(identity.params, identity.replicate);
-      summary.refine_value = science::find_parameter(impl_->spec.refine->axis)->get(identity.params);
+      summary.refine_value = science::find_parameter(spec.refine->axis)->get(identity.params);
     } else {
-      summary.coords = grid.point(point).coords;
+      summary.coords = spec::row_major_coords(point, shape);
+      summary.coords.pop_back();  // the replicate
+      summary.refine_value = {};
     }
     summary.replicate = identity.replicate;
     summary.status = static_cast<science::RowStatus>(result.status);
@@ -94,12 +110,17 @@ std::vector<RowSummary> ResultsReader::rows() const {
     summary.wall_seconds = result.wall_seconds;
     summary.finished_at = result.finished_at;
     for (std::size_t m = 0; m < metric_count; ++m) summary.final_metrics.*science::metric_fields[m] = result.finals[m];
-    summaries.push_back(std::move(summary));
+    visit(summary);
   });
-  return summaries;
 }
 
 std::vector<ResultsReader::FinishedRun> ResultsReader::finished_runs() const {
+  std::vector<FinishedRun> finished;
+  visit_finished_runs([&](FinishedRun& run) { finished.push_back(std::move(run)); });
+  return finished;
+}
+
+void ResultsReader::visit_finished_runs(const std::function<void(FinishedRun&)>& visit) const {
   impl_->runs.refresh();
   const auto steps = read_steps(h5::Dataset::open(impl_->file, layout::steps_path));
   std::map<std::int64_t, std::size_t> column_of;
@@ -108,20 +129,36 @@ std::vector<ResultsReader::FinishedRun> ResultsReader::finished_runs() const {
   for (auto metric : science::metric_names) {
     trajectories.push_back(h5::Dataset::open(impl_->file, layout::trajectory_path(metric)));
   }
-
-  std::vector<FinishedRun> finished;
-  std::vector<std::vector<double>> values(metric_count);  // one trajectory row per metric
   const hsize_t columns = steps.size();
+  // Rows are read a block at a time, with the block's trajectory rows of every metric: one read per dataset
+  // and block, and memory bounded whatever the row count.
+  const hsize_t block_rows = std::clamp<hsize_t>(
+      trajectory_block_bytes / std::max<hsize_t>(1, columns * sizeof(double) * metric_count), 1, io_block_rows);
+  std::vector<std::vector<double>> values(metric_count);  // [metric][row in block * columns + column]
+  hsize_t block_first = 0, block_count = 0;                // the rows in `values`
+  const auto read_block = [&](hsize_t row) {
+    const hsize_t n = impl_->runs.dims().at(0);
+    block_first = row;
+    block_count = std::min(block_rows, n - row);
+    const std::array block{block_count, columns};
+    for (std::size_t m = 0; m < metric_count; ++m) {
+      values[m].resize(block_count * columns);
+      auto file_space = trajectories[m].space();
+      file_space.select_block(std::array{block_first, hsize_t{0}}, block);
+      trajectories[m].read(H5T_NATIVE_DOUBLE, h5::Dataspace::simple(block), file_space, values[m].data());
+    }
+  };
   RowCheck check(impl_->path, impl_->spec);
+  FinishedRun run;
   for_each_row(impl_->runs, impl_->rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
     check.point_of(row, identity, result);
     const auto status = static_cast<science::RowStatus>(result.status);
     if (status == science::RowStatus::pending) return;
-    FinishedRun run;
     run.key = identity.key;
     run.origin = static_cast<RowOrigin>(identity.origin);
     run.replicate = identity.replicate;
     run.params = identity.params;
+    run.outcome = {};
     run.outcome.row = row;
     run.outcome.status = status;
     run.outcome.wall_seconds = result.wall_seconds;
@@ -129,25 +166,21 @@ std::vector<ResultsReader::FinishedRun> ResultsReader::finished_runs() const {
     r.status = status == science::RowStatus::diverged ? science::RunStatus::diverged : science::RunStatus::done;
     r.steps_done = result.steps_done;
     for (std::size_t m = 0; m < metric_count; ++m) r.final_metrics.*science::metric_fields[m] = result.finals[m];
-    if (status != science::RowStatus::failed) {
-      for (std::size_t m = 0; m < metric_count; ++m) {
-        values[m].resize(columns);
-        auto file_space = trajectories[m].space();
-        file_space.select_block(std::array{static_cast<hsize_t>(row), hsize_t{0}}, std::array{hsize_t{1}, columns});
-        trajectories[m].read(H5T_NATIVE_DOUBLE, h5::Dataspace::simple(std::array{columns}), file_space,
-                             values[m].data());
-      }
+    if (status != science::RowStatus::failed && columns > 0) {
+      const auto at_row = static_cast<hsize_t>(row);
+      if (at_row < block_first || at_row >= block_first + block_count) read_block(at_row);
       for (const auto step : science::record_steps(identity.params)) {
         if (step > result.steps_done) break;
         science::Record record{step, {}};
         const auto column = column_of.at(step);
-        for (std::size_t m = 0; m < metric_count; ++m) record.metrics.*science::metric_fields[m] = values[m][column];
+        for (std::size_t m = 0; m < metric_count; ++m) {
+          record.metrics.*science::metric_fields[m] = values[m][(at_row - block_first) * columns + column];
+        }
         r.records.push_back(record);
       }
     }
-    finished.push_back(std::move(run));
+    visit(run);
   });
-  return finished;
 }
 
 std::optional<std::vector<spec::Crossing>> ResultsReader::boundary() const {
