@@ -61,35 +61,34 @@ int run_merge(const MergeOptions& options) {
   std::sort(pending.begin(), pending.end());
   std::vector<bool> taken(pending.size(), false);
   std::int64_t merged = 0, duplicates = 0, still_pending = static_cast<std::int64_t>(pending.size());
-  for (const auto& reader : readers) {
-    reader->visit_finished_runs([&](store::ResultsReader::FinishedRun& run) {
-      // A refinement run that OUT does not list yet becomes a row of OUT first (a sharded sweep's refinement
-      // runs differ between shards).
-      if (run.origin == store::RowOrigin::refine && !writer->has_run(run.key)) {
-        spec::RunPoint point;
-        point.coords.assign(spec->axes.size(), -1);
-        point.replicate = run.replicate;
-        point.params = run.params;
-        point.key = run.key;
-        point.seed = spec::run_seed(spec->seed, run.key);
-        run.outcome.row = writer->append_runs(std::span(&point, 1)).front();
-        writer->write(run.outcome);
-        ++merged;
-        return;
-      }
-      const auto found = std::lower_bound(pending.begin(), pending.end(), std::pair{run.key, std::int64_t{0}});
-      const auto at = static_cast<std::size_t>(found - pending.begin());
-      if (found == pending.end() || found->first != run.key || taken[at]) {
-        ++duplicates;  // finished in OUT already, or in an earlier input
-        return;
-      }
-      run.outcome.row = found->second;
+  const auto merge_run = [&](store::ResultsReader::FinishedRun& run) {
+    // A refinement run that OUT does not list yet becomes a row of OUT first (a sharded sweep's refinement
+    // runs differ between shards).
+    if (run.origin == store::RowOrigin::refine && !writer->has_run(run.key)) {
+      spec::RunPoint point;
+      point.coords.assign(spec->axes.size(), -1);
+      point.replicate = run.replicate;
+      point.params = run.params;
+      point.key = run.key;
+      point.seed = spec::run_seed(spec->seed, run.key);
+      run.outcome.row = writer->append_runs(std::span(&point, 1)).front();
       writer->write(run.outcome);
-      taken[at] = true;
       ++merged;
-      --still_pending;
-    });
-  }
+      return;
+    }
+    const auto found = std::lower_bound(pending.begin(), pending.end(), std::pair{run.key, std::int64_t{0}});
+    const auto at = static_cast<std::size_t>(found - pending.begin());
+    if (found == pending.end() || found->first != run.key || taken[at]) {
+      ++duplicates;  // finished in OUT already, or in an earlier input
+      return;
+    }
+    run.outcome.row = found->second;
+    writer->write(run.outcome);
+    taken[at] = true;
+    ++merged;
+    --still_pending;
+  };
+  for (const auto& reader : readers) reader->visit_finished_runs(merge_run);
   writer->close();
   fmt::print(stderr, "hetsweep: merged {} runs from {} files into {} ({} already there, {} still pending)\n", merged,
              options.inputs.size(), options.output, duplicates, still_pending);

@@ -109,11 +109,15 @@ science::Params RowCheck::refine_params(std::int64_t row, const layout::RowIdent
   return expected;
 }
 
-std::int64_t RowCheck::point_of(std::int64_t row, const layout::RowIdentity& identity,
-                                const layout::RowResult& result) {
+void RowCheck::check_result(std::int64_t row, const layout::RowResult& result) const {
   if (result.status < 0 || result.status >= static_cast<std::int8_t>(layout::status_names.size())) {
     refuse(row, "status", fmt::format("{} is not a status (0 pending, 1 done, 2 diverged, 3 failed)", result.status));
   }
+}
+
+std::int64_t RowCheck::point_of(std::int64_t row, const layout::RowIdentity& identity,
+                                const layout::RowResult& result) {
+  check_result(row, result);
   if (identity.origin != static_cast<std::int8_t>(RowOrigin::grid) &&
       identity.origin != static_cast<std::int8_t>(RowOrigin::refine)) {
     refuse(row, layout::origin_field, fmt::format("{} is not an origin (0 grid, 1 refine)", identity.origin));

@@ -31,6 +31,8 @@ class RowCheck {
   // without a refine block has no refinement rows). Throws ResultsFileError naming the row and the field
   // otherwise.
   std::int64_t point_of(std::int64_t row, const layout::RowIdentity& identity, const layout::RowResult& result);
+  // The check of the fields a writer changes (the status), for a row whose identity point_of checked before.
+  void check_result(std::int64_t row, const layout::RowResult& result) const;
   // Takes back the key of a refinement row point_of accepted, for rows checked but then not written.
   void forget_refinement(std::uint64_t key);
   // Whether a refinement row checked so far has `key` (a refinement run at a grid value has its grid point's
