@@ -1,12 +1,13 @@
 #include "cli/merge_command.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/exit_codes.hpp"
@@ -27,13 +28,14 @@ struct MergeOptions {
 };
 
 int run_merge(const MergeOptions& options) {
+  // Every input is opened, and its rows checked, before the output is touched.
   std::optional<spec::SweepSpec> spec;
-  std::vector<store::ResultsReader::FinishedRun> runs;
+  std::vector<std::unique_ptr<store::ResultsReader>> readers;
   for (const auto& input : options.inputs) {
     if (fs::exists(options.output) && fs::exists(input) && fs::equivalent(options.output, input)) {
       throw UsageError(fmt::format("{}: the output cannot also be an input", input));
     }
-    const auto reader = open_results_or_usage_error(input);
+    auto reader = open_results_or_usage_error(input);
     if (!spec) {
       spec = reader->spec();
     } else if (auto conflict = spec::resume_conflict(*spec, reader->spec())) {
@@ -48,18 +50,20 @@ int run_merge(const MergeOptions& options) {
           "with --isa {}",
           input, reader->isa(), science::results_isa(), reader->isa() == science::v3_isa ? "v3" : "baseline"));
     }
-    auto finished = reader->finished_runs();
-    runs.insert(runs.end(), std::make_move_iterator(finished.begin()), std::make_move_iterator(finished.end()));
+    readers.push_back(std::move(reader));
   }
 
   const auto writer = open_writer_or_usage_error(options.output, *spec, options.restart);
-  // A run's seed is a hash of its key under the sweep seed: it names the run in every file of the spec.
-  std::map<std::uint64_t, std::int64_t> pending_row_of_seed;
-  for (const auto& run : writer->pending()) pending_row_of_seed.emplace(run.seed, run.row);
-  std::int64_t merged = 0, duplicates = 0;
-  for (auto& run : runs) {
-    // A refinement run that OUT does not list yet becomes a row of OUT first (a sharded sweep's refinement runs
-    // differ between shards).
+  // A run's key names it in every file of the spec (its seed is a hash of the key under the sweep seed). The
+  // pending rows, sorted by key: each input's finished runs are streamed through, the writer writing them in
+  // batches.
+  auto pending = writer->pending_keys();
+  std::sort(pending.begin(), pending.end());
+  std::vector<bool> taken(pending.size(), false);
+  std::int64_t merged = 0, duplicates = 0, still_pending = static_cast<std::int64_t>(pending.size());
+  const auto merge_run = [&](store::ResultsReader::FinishedRun& run) {
+    // A refinement run that OUT does not list yet becomes a row of OUT first (a sharded sweep's refinement
+    // runs differ between shards).
     if (run.origin == store::RowOrigin::refine && !writer->has_run(run.key)) {
       spec::RunPoint point;
       point.coords.assign(spec->axes.size(), -1);
@@ -67,22 +71,27 @@ int run_merge(const MergeOptions& options) {
       point.params = run.params;
       point.key = run.key;
       point.seed = spec::run_seed(spec->seed, run.key);
-      const auto added = writer->append_runs(std::span(&point, 1));
-      pending_row_of_seed.emplace(point.seed, added.front());
+      run.outcome.row = writer->append_runs(std::span(&point, 1)).front();
+      writer->write(run.outcome);
+      ++merged;
+      return;
     }
-    const auto row = pending_row_of_seed.find(spec::run_seed(spec->seed, run.key));
-    if (row == pending_row_of_seed.end()) {
+    const auto found = std::lower_bound(pending.begin(), pending.end(), std::pair{run.key, std::int64_t{0}});
+    const auto at = static_cast<std::size_t>(found - pending.begin());
+    if (found == pending.end() || found->first != run.key || taken[at]) {
       ++duplicates;  // finished in OUT already, or in an earlier input
-      continue;
+      return;
     }
-    run.outcome.row = row->second;
+    run.outcome.row = found->second;
     writer->write(run.outcome);
-    pending_row_of_seed.erase(row);
+    taken[at] = true;
     ++merged;
-  }
+    --still_pending;
+  };
+  for (const auto& reader : readers) reader->visit_finished_runs(merge_run);
   writer->close();
   fmt::print(stderr, "hetsweep: merged {} runs from {} files into {} ({} already there, {} still pending)\n", merged,
-             options.inputs.size(), options.output, duplicates, pending_row_of_seed.size());
+             options.inputs.size(), options.output, duplicates, still_pending);
   return exit_success;
 }
 

@@ -201,13 +201,13 @@ int run_report(const ReportOptions& options) {
 
   // Table (its axes' value indices) -> (row value, column value) -> the replicates of that grid point.
   std::map<std::vector<std::int64_t>, std::map<std::pair<std::int64_t, std::int64_t>, Cell>> tables;
-  for (const auto& row : reader->rows()) {
+  reader->visit_rows([&](const store::RowSummary& row) {
     // A cell holds the replicates of one grid point; refinement runs lie between grid points.
-    if (row.origin != store::RowOrigin::grid) continue;
+    if (row.origin != store::RowOrigin::grid) return;
     const bool selected = std::all_of(layout.where.begin(), layout.where.end(), [&](const auto& condition) {
       return row.coords[condition.first] == condition.second;
     });
-    if (!selected) continue;
+    if (!selected) return;
     std::vector<std::int64_t> table;
     for (auto a : layout.table_axes) table.push_back(row.coords[a]);
     auto& cell = tables[table][{layout.row_axis ? row.coords[*layout.row_axis] : 0,
@@ -226,7 +226,7 @@ int run_report(const ReportOptions& options) {
         ++cell.pending;
         break;
     }
-  }
+  });
 
   std::string selection;
   for (const auto& [axis, v] : layout.where)

@@ -39,11 +39,12 @@ struct Tally {
   std::vector<double> finished_at;
 };
 
-Tally tally(const spec::SweepSpec& spec, const std::vector<store::RowSummary>& rows) {
+// One pass over the rows as they are read.
+Tally tally(const spec::SweepSpec& spec, const store::ResultsReader& reader) {
   Tally t;
   t.per_axis.resize(spec.axes.size());
   for (std::size_t a = 0; a < spec.axes.size(); ++a) t.per_axis[a].resize(spec.axes[a].values.size());
-  for (const auto& row : rows) {
+  reader.visit_rows([&](const store::RowSummary& row) {
     const auto s = static_cast<std::size_t>(row.status);
     ++t.overall[s];
     t.finished_at.push_back(row.finished_at);
@@ -51,10 +52,10 @@ Tally tally(const spec::SweepSpec& spec, const std::vector<store::RowSummary>& r
       // Off the grid on the refine axis: counted apart, not per axis value.
       ++t.refine[s];
       ++t.refine_rows;
-      continue;
+      return;
     }
     for (std::size_t a = 0; a < spec.axes.size(); ++a) ++t.per_axis[a][static_cast<std::size_t>(row.coords[a])][s];
-  }
+  });
   return t;
 }
 
@@ -96,15 +97,15 @@ double unix_now() { return std::chrono::duration<double>(std::chrono::system_clo
 
 // `--check`: one line, and an exit code a batch script can act on. A shard's file lists the other shards'
 // runs as pending too, so with `--shard` only the runs that shard computes (the rule of `run --shard`) count.
-int check_complete(const std::string& path, const spec::SweepSpec& spec, const std::vector<store::RowSummary>& rows,
+int check_complete(const std::string& path, const spec::SweepSpec& spec, const store::ResultsReader& reader,
                    const std::string& shard_text) {
   const Shard shard = shard_text.empty() ? Shard{} : parse_shard(shard_text);
   std::int64_t total = 0, left = 0;
-  for (const auto& row : rows) {
-    if (!shard.contains(spec::run_seed(spec.seed, row.key))) continue;
+  reader.visit_rows([&](const store::RowSummary& row) {
+    if (!shard.contains(spec::run_seed(spec.seed, row.key))) return;
     ++total;
     left += row.status == science::RowStatus::pending ? 1 : 0;
-  }
+  });
   const auto what = shard_text.empty() ? std::string("runs") : fmt::format("runs of shard {}", shard_text);
   if (left == 0) {
     fmt::print("{}: complete, {} {}\n", path, total, what);
@@ -184,15 +185,15 @@ int run_status(const StatusOptions& options) {
   if (!options.shard.empty()) parse_shard(options.shard);  // a bad flag is refused before the file is read
   const auto reader = open_results_or_usage_error(options.path);
   const auto& spec = reader->spec();
-  const auto rows = reader->rows();
-  if (options.check) return check_complete(options.path, spec, rows, options.shard);
-  const auto t = tally(spec, rows);
+  if (options.check) return check_complete(options.path, spec, *reader, options.shard);
+  const auto t = tally(spec, *reader);
+  const auto total = t.finished_at.size();
   const double now = unix_now();
   const auto rate = estimate_rate(t.finished_at, t.overall[0], now);
   if (options.json) {
-    print_json(options.path, spec, t, rows.size(), rate);
+    print_json(options.path, spec, t, total, rate);
   } else {
-    print_text(options.path, spec, t, rows.size(), rate, now);
+    print_text(options.path, spec, t, total, rate, now);
   }
   return exit_success;
 }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "science/params.hpp"
@@ -30,10 +31,22 @@ class Grid {
   [[nodiscard]] std::span<const Axis> axes() const { return spec_->axes; }
   // The run at `index`, in row-major order over the axes with the replicate fastest.
   [[nodiscard]] RunPoint point(std::int64_t index) const;
+  // The parameters of the point at `coords` (one index per axis, each in range): the spec's fixed values with
+  // each axis at its value.
+  [[nodiscard]] science::Params params(std::span<const std::int64_t> coords) const;
+  // run_key of that point's parameters and `replicate`, from the text of each axis value formatted once when
+  // the grid was made (run_key formats every parameter): for code that walks every point of a large grid.
+  [[nodiscard]] std::uint64_t key(std::span<const std::int64_t> coords, std::int64_t replicate) const;
 
  private:
   const SweepSpec* spec_;
   std::int64_t size_;
+  std::vector<const science::ParamSpec*> axis_params_;  // per axis
+  // run_key's text of a point: fixed_text_[s] then slot s's axis value text, for every slot s (the axes in
+  // parameter table order), then fixed_text_.back() and the replicate.
+  std::vector<std::string> fixed_text_;
+  std::vector<std::size_t> slot_axis_;
+  std::vector<std::vector<std::string>> slot_value_text_;  // [slot][value index]
 };
 
 // The order of a sweep's runs and of its cube's cells: row-major over `shape` (the axes in file order, then the

@@ -11,6 +11,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "science/params.hpp"
@@ -68,6 +69,9 @@ class ResultsWriter {
 
   // Rows still pending, in row order, refinement rows included.
   [[nodiscard]] std::vector<science::PendingRun> pending() const;
+  // The run key and row of every pending row, in row order: what matching runs between files (merge) needs,
+  // without building each run's parameters.
+  [[nodiscard]] std::vector<std::pair<std::uint64_t, std::int64_t>> pending_keys() const;
   [[nodiscard]] std::int64_t total_runs() const;
   // Whether a row of the file (grid or refinement, any status) has this run key.
   [[nodiscard]] bool has_run(std::uint64_t key) const;
@@ -137,6 +141,9 @@ class ResultsReader {
   [[nodiscard]] const spec::SweepSpec& spec() const;
   // Every row as the writer last flushed it.
   [[nodiscard]] std::vector<RowSummary> rows() const;
+  // The same rows, each passed to `visit` in row order as it is read (a block of rows at a time): memory does
+  // not grow with the row count.
+  void visit_rows(const std::function<void(const RowSummary&)>& visit) const;
 
   // A run the master finished (done, diverged or failed), as it wrote it: its records rebuilt from the
   // trajectory columns of its own record steps. For combining files (hetsweep merge).
@@ -148,6 +155,9 @@ class ResultsReader {
     science::RunOutcome outcome;  // outcome.row is the row in this file
   };
   [[nodiscard]] std::vector<FinishedRun> finished_runs() const;
+  // The same runs, each passed to `visit` in row order (which may move from it) as it is read, the
+  // trajectories a block of rows at a time: memory does not grow with the row count.
+  void visit_finished_runs(const std::function<void(FinishedRun&)>& visit) const;
   // The instruction-set level of the kernels that computed the results (root attribute `isa`); x86-64 for
   // files made before it was recorded.
   [[nodiscard]] std::string isa() const;

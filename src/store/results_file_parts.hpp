@@ -4,10 +4,12 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "spec/sweep_spec.hpp"
@@ -40,30 +42,34 @@ inline std::filesystem::path directory_of(const std::filesystem::path& path) {
 // Walking /runs.
 
 // Calls visit(row, identity, result) for every row, reading io_block_rows at a time. The identity's origin is
-// grid unless `rows` has one.
+// grid unless `rows` has one. Each block is one read of whole rows: a read per field group made HDF5 read, and
+// checksum, every chunk once per group.
+// for_each_row_in visits rows begin .. n - 1 alone.
 template <class Visit>
-void for_each_row(const h5::Dataset& runs, const layout::RowLayout& rows, Visit&& visit) {
-  const hsize_t n = runs.dims().at(0);
-  std::vector<std::byte> identities;
-  std::vector<RowResult> results;
-  std::vector<std::int8_t> origins;
+void for_each_row_in(const h5::Dataset& runs, const layout::RowLayout& rows, hsize_t begin, hsize_t n, Visit&& visit) {
+  const std::size_t row_size = rows.row_size();
+  std::vector<std::byte> buffer;
+  RowResult result;
   auto file_space = runs.space();
-  for (hsize_t first = 0; first < n; first += io_block_rows) {
+  for (hsize_t first = begin; first < n; first += io_block_rows) {
     const hsize_t count = std::min(io_block_rows, n - first);
-    identities.resize(count * rows.identity_size());
-    results.resize(count);
+    buffer.resize(count * row_size);
     file_space.select_block(std::array{first}, std::array{count});
-    const auto memory = h5::Dataspace::simple(std::array{count});
-    runs.read(rows.identity_type(), memory, file_space, identities.data());
-    runs.read(rows.result_type(), memory, file_space, results.data());
-    origins.assign(count, static_cast<std::int8_t>(RowOrigin::grid));
-    if (rows.has_origin()) runs.read(rows.origin_type(), memory, file_space, origins.data());
+    runs.read(rows.row_type(), h5::Dataspace::simple(std::array{count}), file_space, buffer.data());
     for (hsize_t i = 0; i < count; ++i) {
-      auto identity = rows.decode(identities.data() + i * rows.identity_size());
-      identity.origin = origins[i];
-      visit(static_cast<std::int64_t>(first + i), identity, results[i]);
+      const std::byte* row = buffer.data() + i * row_size;
+      auto identity = rows.decode(row);
+      std::memcpy(&result, row + rows.identity_size(), sizeof result);
+      identity.origin = static_cast<std::int8_t>(RowOrigin::grid);
+      if (rows.has_origin()) std::memcpy(&identity.origin, row + rows.origin_offset(), 1);
+      visit(static_cast<std::int64_t>(first + i), identity, result);
     }
   }
+}
+
+template <class Visit>
+void for_each_row(const h5::Dataset& runs, const layout::RowLayout& rows, Visit&& visit) {
+  for_each_row_in(runs, rows, 0, runs.dims().at(0), std::forward<Visit>(visit));
 }
 
 inline std::vector<std::int64_t> read_steps(const h5::Dataset& steps) {

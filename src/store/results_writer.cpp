@@ -27,6 +27,10 @@ namespace {
 // write() flushes by itself past either bound, which keeps the buffer's memory in check.
 constexpr std::size_t max_buffered_outcomes = 4096;
 constexpr std::size_t max_buffered_trajectory_bytes = std::size_t{64} << 20;
+// flush() writes buffered rows at most this far apart as one span, the rows between read and written back,
+// up to this many bytes of one trajectory dataset a span.
+constexpr std::int64_t max_span_gap_rows = 64;
+constexpr std::size_t max_span_bytes = std::size_t{8} << 20;
 
 double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
@@ -62,6 +66,9 @@ struct ResultsWriter::Impl {
   std::vector<std::int64_t> steps;         // the trajectory columns, sorted
   std::vector<science::RowStatus> status;  // per row, including buffered outcomes
   std::vector<std::int64_t> cell;          // per row, in the cube; RowCheck::off_grid for refinement rows
+  std::vector<std::uint64_t> key;          // per row, checked against its parameters at open
+  // The keys of the grid rows, sorted, made when has_run() first needs them (grid rows are all there at open).
+  std::vector<std::uint64_t> sorted_grid_keys;
   // What a refinement row's run needs, by row (its parameters are off the grid, so not the spec's).
   std::map<std::int64_t, science::PendingRun> refine_runs;
   // Every row's checks, kept so that appended rows are checked against the rows before them.
@@ -228,10 +235,13 @@ void ResultsWriter::Impl::start_writing(const fs::path& file_path) {
   const auto n_rows = static_cast<std::size_t>(runs.dims().at(0));
   status.resize(n_rows);
   cell.resize(n_rows);
+  key.resize(n_rows);
+  sorted_grid_keys.clear();
   refine_runs.clear();
   check = std::make_unique<RowCheck>(path, spec);
   for_each_row(runs, rows, [&](std::int64_t row, const RowIdentity& identity, const RowResult& result) {
     cell[static_cast<std::size_t>(row)] = check->point_of(row, identity, result);
+    key[static_cast<std::size_t>(row)] = identity.key;
     status[static_cast<std::size_t>(row)] = static_cast<science::RowStatus>(result.status);
     if (identity.origin == static_cast<std::int8_t>(RowOrigin::refine)) {
       refine_runs[row] = {row, identity.params, identity.seed};
@@ -263,7 +273,7 @@ std::vector<std::int64_t> ResultsWriter::Impl::append_runs(std::span<const spec:
       new_rows.push_back(row);
     }
   } catch (const ResultsFileError& e) {
-    for (auto key : accepted) check->forget(key);
+    for (auto accepted_key : accepted) check->forget_refinement(accepted_key);
     throw std::invalid_argument(fmt::format("not a refinement run of this sweep: {}", e.what()));
   }
   if (points.empty()) return new_rows;
@@ -287,6 +297,7 @@ std::vector<std::int64_t> ResultsWriter::Impl::append_runs(std::span<const spec:
   for (std::size_t i = 0; i < points.size(); ++i) {
     status.push_back(science::RowStatus::pending);
     cell.push_back(RowCheck::off_grid);
+    key.push_back(points[i].key);
     refine_runs[new_rows[i]] = {new_rows[i], points[i].params, points[i].seed};
   }
   return new_rows;
@@ -421,34 +432,48 @@ void ResultsWriter::Impl::flush() {
     std::vector<std::size_t> order(buffered.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::sort(order.begin(), order.end(), [&](auto a, auto b) { return buffered[a].row < buffered[b].row; });
-    const hsize_t count = buffered.size();
     const hsize_t columns = steps.size();
 
-    // Rows finish roughly in order, so the buffered rows form few runs of consecutive rows.
-    std::vector<std::array<hsize_t, 2>> row_runs;  // first row, count
+    // Rows finish roughly in order, but a shard's or a merged input's rows are scattered over the file: rows
+    // close to each other are written as one span, with the rows between them read and written back as they
+    // were. One write per span, from memory of the same [rows, columns] shape: HDF5 maps a selection onto
+    // chunks quickly only when memory and file selections have the same shape, and a selection of many small
+    // blocks costs it time that grows faster than the number of blocks.
+    struct Span {
+      hsize_t first, rows;     // file rows first .. first + rows - 1
+      std::size_t begin, end;  // their buffered outcomes: order[begin .. end)
+    };
+    std::vector<Span> spans;
+    const auto max_span_rows =
+        static_cast<std::int64_t>(std::max<std::size_t>(1, max_span_bytes / (columns * sizeof(double) + 1)));
     for (std::size_t i = 0; i < order.size();) {
       std::size_t end = i + 1;
-      while (end < order.size() && buffered[order[end]].row == buffered[order[end - 1]].row + 1) ++end;
-      row_runs.push_back({static_cast<hsize_t>(buffered[order[i]].row), static_cast<hsize_t>(end - i)});
+      while (end < order.size() && buffered[order[end]].row - buffered[order[end - 1]].row <= max_span_gap_rows &&
+             buffered[order[end]].row - buffered[order[i]].row < max_span_rows) {
+        ++end;
+      }
+      const auto first = static_cast<hsize_t>(buffered[order[i]].row);
+      spans.push_back({first, static_cast<hsize_t>(buffered[order[end - 1]].row) - first + 1, i, end});
       i = end;
     }
+    const auto dense = [](const Span& span) { return span.rows == span.end - span.begin; };
 
-    // Trajectories first and flushed before /runs: a row that reads as finished has its data on disk. One
-    // write per run of rows, from memory of the same [rows, columns] shape: HDF5 maps a selection onto
-    // chunks quickly only when memory and file selections have the same shape.
-    std::vector<double> values(count * columns);
+    // Trajectories first and flushed before /runs: a row that reads as finished has its data on disk.
+    std::vector<double> values;
     for (std::size_t m = 0; m < metric_count; ++m) {
-      for (std::size_t i = 0; i < order.size(); ++i) {
-        const double* from = buffered_values.data() + order[i] * metric_count * columns + m * columns;
-        std::copy(from, from + columns, values.begin() + static_cast<std::ptrdiff_t>(i * columns));
-      }
       auto selected = trajectories[m].space();
-      const double* run_values = values.data();
-      for (const auto& [first, rows_in_run] : row_runs) {
-        const std::array block{rows_in_run, columns};
-        selected.select_block(std::array{first, hsize_t{0}}, block);
-        trajectories[m].write(H5T_NATIVE_DOUBLE, h5::Dataspace::simple(block), selected, run_values);
-        run_values += rows_in_run * columns;
+      for (const auto& span : spans) {
+        const std::array block{span.rows, columns};
+        selected.select_block(std::array{span.first, hsize_t{0}}, block);
+        const auto memory = h5::Dataspace::simple(block);
+        values.resize(span.rows * columns);
+        if (!dense(span)) trajectories[m].read(H5T_NATIVE_DOUBLE, memory, selected, values.data());
+        for (std::size_t i = span.begin; i < span.end; ++i) {
+          const double* from = buffered_values.data() + order[i] * metric_count * columns + m * columns;
+          const auto at = (static_cast<hsize_t>(buffered[order[i]].row) - span.first) * columns;
+          std::copy(from, from + columns, values.begin() + static_cast<std::ptrdiff_t>(at));
+        }
+        trajectories[m].write(H5T_NATIVE_DOUBLE, memory, selected, values.data());
       }
     }
 
@@ -486,21 +511,20 @@ void ResultsWriter::Impl::flush() {
     for (auto& dataset : cube) dataset.flush();
     cube_status.flush();
 
-    std::vector<RowResult> results;
-    for (auto i : order) results.push_back(buffered[i].result);
-    auto runs_selected = runs.space();
-    for (std::size_t r = 0; r < row_runs.size(); ++r) {
-      const std::array first{row_runs[r][0]};
-      const std::array rows_in_run{row_runs[r][1]};
-      if (r == 0) {
-        runs_selected.select_block(first, rows_in_run);
-      } else {
-        runs_selected.add_block(first, rows_in_run);
-      }
-    }
     // Only the result fields are written: HDF5 converts them through a buffer of whole rows.
-    runs.write(rows.result_type(), h5::Dataspace::simple(std::array{count}), runs_selected, results.data(),
-               count * rows.row_size());
+    std::vector<RowResult> results;
+    auto runs_selected = runs.space();
+    for (const auto& span : spans) {
+      runs_selected.select_block(std::array{span.first}, std::array{span.rows});
+      const auto memory = h5::Dataspace::simple(std::array{span.rows});
+      results.resize(span.rows);
+      if (!dense(span)) runs.read(rows.result_type(), memory, runs_selected, results.data());
+      for (std::size_t i = span.begin; i < span.end; ++i) {
+        results[static_cast<std::size_t>(static_cast<hsize_t>(buffered[order[i]].row) - span.first)] =
+            buffered[order[i]].result;
+      }
+      runs.write(rows.result_type(), memory, runs_selected, results.data(), span.rows * rows.row_size());
+    }
     runs.flush();
     buffered.clear();
     buffered_values.clear();
@@ -596,7 +620,27 @@ std::vector<science::PendingRun> ResultsWriter::pending() const {
   return runs;
 }
 
-bool ResultsWriter::has_run(std::uint64_t key) const { return impl_->check->has_key(key); }
+std::vector<std::pair<std::uint64_t, std::int64_t>> ResultsWriter::pending_keys() const {
+  std::vector<std::pair<std::uint64_t, std::int64_t>> keys;
+  for (std::size_t row = 0; row < impl_->status.size(); ++row) {
+    if (impl_->status[row] == science::RowStatus::pending) {
+      keys.emplace_back(impl_->key[row], static_cast<std::int64_t>(row));
+    }
+  }
+  return keys;
+}
+
+bool ResultsWriter::has_run(std::uint64_t key) const {
+  if (impl_->check->has_refinement_key(key)) return true;
+  auto& grid_keys = impl_->sorted_grid_keys;
+  if (grid_keys.empty()) {
+    for (std::size_t row = 0; row < impl_->key.size(); ++row) {
+      if (impl_->cell[row] != RowCheck::off_grid) grid_keys.push_back(impl_->key[row]);
+    }
+    std::sort(grid_keys.begin(), grid_keys.end());
+  }
+  return std::binary_search(grid_keys.begin(), grid_keys.end(), key);
+}
 
 void ResultsWriter::visit_rows(const std::function<void(const Row&)>& visit) const {
   if (!impl_->file.valid()) throw std::logic_error(fmt::format("{}: visit_rows() after close()", impl_->path.string()));

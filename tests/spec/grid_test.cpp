@@ -52,6 +52,23 @@ TEST(Grid, EnumeratesRowMajorWithTheReplicateFastest) {
   EXPECT_EQ(last.params.noise, 1.0);
 }
 
+TEST(Grid, KeysEachPointAsRunKeyDoesItsParameters) {
+  // Axes of every kind, in another order than the parameter table's, and a fixed value off its default.
+  const auto spec = spec_of(
+      "fixed: {steps: 30}\ngrid:\n  noise: [0, 0.25]\n  algorithm: [hetero, pooled_gd]\n  dim: [10, 12]\n"
+      "replicates: 3\n");
+  const Grid grid(spec);
+  std::set<std::uint64_t> keys;
+  for (std::int64_t i = 0; i < grid.size(); ++i) {
+    const auto point = grid.point(i);
+    EXPECT_EQ(point.params, grid.params(point.coords));
+    EXPECT_EQ(point.key, run_key(point.params, point.replicate)) << "point " << i;
+    EXPECT_EQ(grid.key(point.coords, point.replicate), point.key) << "point " << i;
+    keys.insert(point.key);
+  }
+  EXPECT_EQ(static_cast<std::int64_t>(keys.size()), grid.size());
+}
+
 TEST(RowMajor, NumbersCellsWithTheLastDimensionFastestAndBack) {
   const std::vector<std::int64_t> shape{2, 3, 4};
   std::int64_t expected = 0;

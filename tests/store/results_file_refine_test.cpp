@@ -284,6 +284,51 @@ TEST(RowCheck, RefusesHostileRefinementRowsNamingTheField) {
   }
 }
 
+// A refine axis with a value inside its range, where a refinement run can repeat a grid run (same key).
+spec::SweepSpec three_step_sizes() {
+  auto text = refine_spec_text;
+  text.replace(text.find("[0.01, 0.05]"), 12, "[0.01, 0.03, 0.05]");
+  return parse(text);
+}
+
+// Grid point `index` of `spec` as a row of `origin`.
+layout::RowIdentity row_of_point(const spec::SweepSpec& spec, std::int64_t index, std::int64_t row, RowOrigin origin) {
+  const auto point = spec::Grid(spec).point(index);
+  return {row, point.key, point.params, point.replicate, point.seed, static_cast<std::int8_t>(origin)};
+}
+
+TEST(RowCheck, RefusesARefinementRowThatRepeatsAGridRowsRunInEitherOrder) {
+  const auto spec = three_step_sizes();
+  const std::int64_t middle = 4;  // step_size 0.03, hetero, replicate 0
+  ASSERT_EQ(spec::Grid(spec).point(middle).params.step_size, 0.03);
+  for (const auto first : {RowOrigin::grid, RowOrigin::refine}) {
+    const auto second = first == RowOrigin::grid ? RowOrigin::refine : RowOrigin::grid;
+    SCOPED_TRACE(first == RowOrigin::grid ? "grid row first" : "refinement row first");
+    const fs::path where = "test.h5";
+    RowCheck check(where, spec);
+    check.point_of(0, row_of_point(spec, middle, 0, first), layout::pending_result());
+    try {
+      check.point_of(1, row_of_point(spec, middle, 1, second), layout::pending_result());
+      ADD_FAILURE() << "accepted";
+    } catch (const ResultsFileError& e) {
+      EXPECT_NE(std::string(e.what()).find("row 1, field key: "), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("is also the key of row 0"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(RowCheck, ForgettingARefinementRowAtAGridValueFreesItsGridPoint) {
+  const auto spec = three_step_sizes();
+  const fs::path where = "test.h5";
+  RowCheck check(where, spec);
+  const auto refinement = row_of_point(spec, 4, 0, RowOrigin::refine);
+  EXPECT_EQ(check.point_of(0, refinement, layout::pending_result()), RowCheck::off_grid);
+  EXPECT_TRUE(check.has_refinement_key(refinement.key));
+  check.forget_refinement(refinement.key);
+  EXPECT_FALSE(check.has_refinement_key(refinement.key));
+  EXPECT_EQ(check.point_of(1, row_of_point(spec, 4, 1, RowOrigin::grid), layout::pending_result()), 4);
+}
+
 TEST(RowCheck, RefusesARefinementRowWhenTheSpecHasNoRefineBlock) {
   const auto spec = parse(small_spec_text);
   const fs::path where = "test.h5";

@@ -144,6 +144,35 @@ TEST(ResultsWriter, CreatesOnePendingRowPerGridPoint) {
   }
 }
 
+TEST(ResultsWriter, ScatteredRowsWrittenTogetherLeaveTheRowsBetweenThemAsTheyWere) {
+  ScratchDirectory dir;
+  const auto spec = parse(small_spec_text);
+  const auto path = dir / "out.h5";
+  write_rows(path, spec, {3});
+  // One flush writes rows 1 and 5 as one span: rows 2 to 4 are read and written back.
+  write_rows(path, spec, {1, 5});
+  for (const auto& [index, row] : rows_by_index(path)) {
+    const bool finished = index == 1 || index == 3 || index == 5;
+    EXPECT_EQ(row.status, finished ? science::RowStatus::done : science::RowStatus::pending) << "row " << index;
+    if (finished) {
+      expect_finals(row, spec.base.steps);
+    } else {
+      EXPECT_TRUE(std::isnan(row.final_metrics.loss)) << "row " << index;
+    }
+  }
+  std::set<std::int64_t> with_records;
+  for (const auto& run : ResultsReader(path).finished_runs()) {
+    ASSERT_FALSE(run.outcome.result.records.empty());
+    for (const auto& record : run.outcome.result.records) {
+      for (std::size_t m = 0; m < metric_count; ++m) {
+        EXPECT_EQ(record.metrics.*science::metric_fields[m], fake_value(run.outcome.row, record.step, m));
+      }
+    }
+    with_records.insert(run.outcome.row);
+  }
+  EXPECT_EQ(with_records, (std::set<std::int64_t>{1, 3, 5}));
+}
+
 TEST(ResultsWriter, WritesTheFormatsRootAttributes) {
   ScratchDirectory dir;
   const auto spec = parse(small_spec_text);

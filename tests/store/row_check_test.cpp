@@ -151,5 +151,21 @@ TEST(RowCheck, GivesEachRowItsGridPoint) {
   }
 }
 
+TEST(RowCheck, RefusesASecondRowOfTheSameRunNamingTheFirst) {
+  const auto spec = parse(small_spec_text);
+  const spec::Grid grid(spec);
+  const fs::path path = "test.h5";  // the check keeps a reference to it
+  RowCheck check(path, spec);
+  const auto point = grid.point(3);
+  check.point_of(0, {0, point.key, point.params, point.replicate, point.seed}, layout::pending_result());
+  try {
+    check.point_of(1, {1, point.key, point.params, point.replicate, point.seed}, layout::pending_result());
+    FAIL() << "a second row of the same run was accepted";
+  } catch (const ResultsFileError& e) {
+    EXPECT_NE(e.message().find("/runs row 1, field key"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("is also the key of row 0"), std::string::npos) << e.message();
+  }
+}
+
 }  // namespace
 }  // namespace hetsweep::store
