@@ -27,6 +27,7 @@ Usage: bench_vs_torch.py [--spec sweep/paper/heterogeneity.yaml] [--hetsweep bui
 
 import argparse
 import csv
+import importlib.util
 import io
 import json
 import math
@@ -273,8 +274,8 @@ def compare(args, workdir):
             raise BenchError(f"{args.spec}: {error}") from error
         seconds *= sweep_steps / sum(run["steps"] for run in torch_runs)
         peers[dtype] = (seconds, results)
-        print(f"pytorch ({dtype}, {args.threads} threads{'' if full else f', {args.torch_steps} steps a run, scaled'}): "
-              f"{seconds:.2f} s", flush=True)
+        cut = "" if full else f", {args.torch_steps} steps a run, scaled"
+        print(f"pytorch ({dtype}, {args.threads} threads{cut}): {seconds:.2f} s", flush=True)
     timings = [(f"hetsweep ({s}, mpirun -n {args.ranks})", seconds) for s, (seconds, _) in hetsweep.items()]
     timings += [(f"pytorch ({d}, {args.threads} threads{'' if full else ', scaled'})", seconds)
                 for d, (seconds, _) in peers.items()]
@@ -310,9 +311,7 @@ def compare(args, workdir):
 
 def main(argv):
     args = parse_args(argv)
-    try:
-        import torch  # noqa: F401  (only to say how to install it when missing)
-    except ImportError:
+    if importlib.util.find_spec("torch") is None:
         print(TORCH_MISSING, file=sys.stderr)
         return 2
     try:

@@ -107,9 +107,9 @@ class MissingTorchTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             spec_file = Path(tmp) / "spec.yaml"
             spec_file.write_text("name: s\n")
+            argv = [str(BENCH), "--spec", str(spec_file), "--hetsweep", sys.executable]
             hide_torch = ("import runpy, sys; sys.modules['torch'] = None; "
-                          f"sys.argv = [{str(BENCH)!r}, '--spec', {str(spec_file)!r}, '--hetsweep', {sys.executable!r}]; "
-                          f"runpy.run_path({str(BENCH)!r}, run_name='__main__')")
+                          f"sys.argv = {argv!r}; runpy.run_path({str(BENCH)!r}, run_name='__main__')")
             done = subprocess.run([sys.executable, "-c", hide_torch], capture_output=True, text=True, check=False)
         self.assertEqual(done.returncode, 2, done.stderr)
         self.assertIn("apt-get install python3-torch", done.stderr)
