@@ -4,14 +4,19 @@ the runs, materialized sensing) and the NumPy reference (sweep/reference/numpy_s
 
 1. hetsweep runs the sweep as a user would, `mpirun -n RANKS hetsweep run SPEC -o OUT.h5`, once per
    --samplers value (`auto`: the spec as written; another value is set as the spec's fixed `sampler`), and
-   is timed from the start of mpirun to its exit (start-up, scheduling and the HDF5 file included).
+   is timed from the start of mpirun to its exit (start-up, scheduling and the HDF5 file included); its CPU
+   time is that of mpirun and every rank (the master's waiting included). An earlier file in --workdir is
+   replaced (`run --restart`).
 2. PyTorch runs the same runs (their parameters read back from hetsweep's `export --csv`), once per --dtypes
-   value, with torch.set_num_threads(--threads); the stepping alone is timed (not the imports). With
+   value, with torch.set_num_threads(--threads); the stepping alone is timed (not the imports; CPU time of
+   every thread). With
    --torch-steps below the spec's steps, every run is cut to that many steps and the time is scaled to the
    whole sweep; such a run is timed only, not compared.
-3. NumPy runs --numpy-runs of the runs for --numpy-steps steps each, one process at a time; its time for the
-   sweep is estimated as (the sweep's steps) / (its steps per second) / (RANKS - 1), i.e. one process per
-   core of hetsweep's workers, perfectly parallel.
+3. NumPy (numpy_sim.simulate, called in this process) runs --numpy-runs of the runs for --numpy-steps steps
+   each, one after the other; its wall time for the sweep is estimated as (the sweep's steps) / (its steps per
+   second) / (RANKS - 1), i.e. one process per core of hetsweep's workers, perfectly parallel, and its CPU
+   time as (the sweep's steps) times its CPU seconds per step.
+   On a loaded machine compare the CPU times: wall times then measure the other load as much as the program.
 4. Agreement (`agreement()`): for each cell of the grid (the values of every axis but the replicate), the mean
    over the replicates of the final --metric of every full-length PyTorch run against each hetsweep run.
    They agree when the means differ by at most --z-limit combined standard errors, or by at most --floor
@@ -29,9 +34,9 @@ import argparse
 import csv
 import importlib.util
 import io
-import json
 import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,7 +46,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE = REPO / "sweep" / "reference"
-NUMPY_SIM = REFERENCE / "numpy_sim.py"
 TORCH_MISSING = ("bench_vs_torch: PyTorch is not installed for this interpreter; install it with "
                  "`apt-get install python3-torch` (Debian) and run this script with /usr/bin/python3")
 # Columns of `hetsweep export --csv` that are not parameters of a grid cell.
@@ -175,37 +179,44 @@ def spec_with_sampler(spec_path, sampler, workdir):
     return path
 
 
+def children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_hetsweep(args, sampler, workdir, env):
-    """(wall seconds of the whole mpirun command, exported rows)."""
+    """(wall seconds, CPU seconds of the whole mpirun command, exported rows)."""
     spec = spec_with_sampler(args.spec, sampler, workdir)
     out = workdir / f"hetsweep-{sampler}.h5"
     command = ["mpirun", "-n", args.ranks, "--oversubscribe", args.hetsweep, "run", spec, "-o", out,
-               "--progress", "none"]
-    start = time.perf_counter()
+               "--progress", "none", "--restart"]
+    start, start_cpu = time.perf_counter(), children_cpu_seconds()
     checked_run(command, env)
-    seconds = time.perf_counter() - start
-    return seconds, read_export(checked_run([args.hetsweep, "export", out, "--csv", "-"], env))
+    seconds, cpu = time.perf_counter() - start, children_cpu_seconds() - start_cpu
+    return seconds, cpu, read_export(checked_run([args.hetsweep, "export", out, "--csv", "-"], env))
 
 
-def run_numpy(args, runs, env):
-    """NumPy's steps per second over --numpy-runs runs spread over the sweep, --numpy-steps steps each."""
+def run_numpy(args, runs):
+    """NumPy's steps per second and CPU seconds per step in its training loop, over --numpy-runs runs spread
+    over the sweep, --numpy-steps steps each."""
+    import numpy_sim  # imports numpy
+
     chosen = [runs[round(i * (len(runs) - 1) / max(1, args.numpy_runs - 1))] for i in range(args.numpy_runs)]
-    steps = seconds = 0.0
+    steps = seconds = cpu = 0.0
     for run in chosen:
-        flags = []
-        for name in ("dim", "invariant_rank", "spurious_rank", "width", "environments", "heterogeneity",
-                     "spurious_mean", "noise", "sensing", "basis", "algorithm", "schedule", "step_size",
-                     "batch_size", "init_scale", "record_every", "divergence_threshold"):
-            flags += ["--" + name.replace("_", "-"), str(run[name])]
-        report = json.loads(checked_run([sys.executable, NUMPY_SIM, *flags, "--steps", args.numpy_steps,
-                                         "--seed", run["seed"]], env).strip().splitlines()[-1])
-        steps += report["steps_done"]
-        seconds += report["wall_seconds"]
-    return steps / seconds
+        params = numpy_sim.Params(**{name: run[name] for name in vars(numpy_sim.Params())})
+        params.steps = args.numpy_steps
+        start_cpu = time.process_time()
+        result = numpy_sim.simulate(params, int(run["seed"]))
+        cpu += time.process_time() - start_cpu
+        steps += result.steps_done
+        seconds += result.wall_seconds
+    return steps / seconds, cpu / steps
 
 
 def speed_table(rows):
-    header = ("program", "sweep seconds", "steps/s", "/ hetsweep (auto)", "/ hetsweep (materialized)")
+    header = ("program", "wall s", "CPU s", "wall / hetsweep auto", "CPU / hetsweep auto",
+              "wall / hetsweep materialized", "CPU / hetsweep materialized")
     lines = [header] + rows
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(line, widths)) for line in lines)
@@ -252,6 +263,7 @@ def parse_args(argv):
 
 
 def compare(args, workdir):
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads OpenBLAS: one core per process
     sys.path.insert(0, str(REFERENCE))
     import torch_sweep  # after the check in main() that torch imports
 
@@ -260,8 +272,9 @@ def compare(args, workdir):
     hetsweep = {}
     for sampler in args.samplers:
         hetsweep[sampler] = run_hetsweep(args, sampler, workdir, env)
-        print(f"hetsweep ({sampler}, mpirun -n {args.ranks}): {hetsweep[sampler][0]:.2f} s", flush=True)
-    exported = next(iter(hetsweep.values()))[1]
+        print(f"hetsweep ({sampler}, mpirun -n {args.ranks}): {hetsweep[sampler][0]:.2f} s, "
+              f"{hetsweep[sampler][1]:.2f} CPU-s", flush=True)
+    exported = next(iter(hetsweep.values()))[2]
     runs = [as_parameters(row) for row in exported]
     sweep_steps = sum(run["steps"] for run in runs)
     full = args.torch_steps is None or args.torch_steps >= max(run["steps"] for run in runs)
@@ -269,34 +282,41 @@ def compare(args, workdir):
     peers = {}
     for dtype in args.dtypes:
         try:
-            results, seconds = torch_sweep.simulate_sweep(torch_runs, dtype, args.torch_seed, args.threads)
+            results, seconds, cpu = torch_sweep.simulate_sweep(torch_runs, dtype, args.torch_seed, args.threads)
         except torch_sweep.UnsupportedRun as error:
             raise BenchError(f"{args.spec}: {error}") from error
-        seconds *= sweep_steps / sum(run["steps"] for run in torch_runs)
-        peers[dtype] = (seconds, results)
+        scale = sweep_steps / sum(run["steps"] for run in torch_runs)
+        seconds, cpu = seconds * scale, cpu * scale
+        peers[dtype] = (seconds, cpu, results)
         cut = "" if full else f", {args.torch_steps} steps a run, scaled"
-        print(f"pytorch ({dtype}, {args.threads} threads{cut}): {seconds:.2f} s", flush=True)
-    timings = [(f"hetsweep ({s}, mpirun -n {args.ranks})", seconds) for s, (seconds, _) in hetsweep.items()]
-    timings += [(f"pytorch ({d}, {args.threads} threads{'' if full else ', scaled'})", seconds)
-                for d, (seconds, _) in peers.items()]
+        print(f"pytorch ({dtype}, {args.threads} threads{cut}): {seconds:.2f} s, {cpu:.2f} CPU-s", flush=True)
+    timings = [(f"hetsweep ({s}, mpirun -n {args.ranks})", seconds, cpu) for s, (seconds, cpu, _) in hetsweep.items()]
+    timings += [(f"pytorch ({d}, {args.threads} threads{'' if full else ', scaled'})", seconds, cpu)
+                for d, (seconds, cpu, _) in peers.items()]
     if args.numpy_runs:
-        rate = run_numpy(args, runs, env)
-        timings.append((f"numpy (estimated, {args.ranks - 1} processes)", sweep_steps / rate / (args.ranks - 1)))
+        rate, cpu_per_step = run_numpy(args, runs)
+        timings.append((f"numpy (estimated, {args.ranks - 1} processes)", sweep_steps / rate / (args.ranks - 1),
+                        sweep_steps * cpu_per_step))
     print(f"load average after: {load_average()}")
-    print(f"\n{args.spec}: {len(runs)} runs, {sweep_steps:,} steps; the last columns divide a program's seconds by "
+    print(f"\n{args.spec}: {len(runs)} runs, {sweep_steps:,} steps; the ratios divide a program's seconds by "
           "hetsweep's (how many times faster hetsweep is)")
     rows = []
-    for name, seconds in timings:
-        ratios = [f"{seconds / hetsweep[s][0]:,.1f}x" if s in hetsweep else "" for s in ("auto", "materialized")]
-        rows.append((name, f"{seconds:,.2f}", f"{sweep_steps / seconds:,.0f}", *ratios))
+    for name, seconds, cpu in timings:
+        ratios = []
+        for sampler in ("auto", "materialized"):
+            if sampler in hetsweep:
+                ratios += [f"{seconds / hetsweep[sampler][0]:,.1f}x", f"{cpu / hetsweep[sampler][1]:,.1f}x"]
+            else:
+                ratios += ["", ""]
+        rows.append((name, f"{seconds:,.2f}", f"{cpu:,.2f}", *ratios))
     print(speed_table(rows))
 
     if not full:
         print("\nagreement: not checked (PyTorch's runs were cut short)")
         return 0
     failed = False
-    for sampler, (_, reference) in hetsweep.items():
-        for dtype, (_, results) in peers.items():
+    for sampler, (_, _, reference) in hetsweep.items():
+        for dtype, (_, _, results) in peers.items():
             peer = [dict(row, status=result["status"], **{f"final_{name}": result[name] for name in result
                                                            if name not in ("status", "steps_done")})
                     for row, result in zip(reference, results)]
