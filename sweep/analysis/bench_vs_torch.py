@@ -89,13 +89,24 @@ def cell_statistics(rows, metric):
     return stats
 
 
+def grid_order(cell):
+    """Sorts cells by their values, numbers as numbers (M = 3 before M = 10)."""
+    def value(text):
+        try:
+            return (0, float(text), "")
+        except ValueError:
+            return (1, 0.0, text)
+
+    return tuple((name, value(text)) for name, text in cell)
+
+
 def agreement(reference, peer, metric="spurious_signal", z_limit=4.0, floor=0.05, threshold=0.05,
               axis="heterogeneity", sides_at=(1.0, 6.0)):
     """Compares two programs' results on the same grid. Returns (lines, problems): one line per cell with
     both means, standard errors and the allowed difference, and a list of what disagrees (empty: they agree)."""
     ours, theirs = cell_statistics(reference, metric), cell_statistics(peer, metric)
     lines, problems = [], []
-    for cell in sorted(set(ours) | set(theirs)):
+    for cell in sorted(set(ours) | set(theirs), key=grid_order):
         name = ", ".join(f"{key}={value}" for key, value in cell if key in (axis, "algorithm"))
         if cell not in ours or cell not in theirs:
             problems.append(f"{name}: only in the {'reference' if cell in ours else 'peer'}")
@@ -214,6 +225,11 @@ def run_numpy(args, runs):
     return steps / seconds, cpu / steps
 
 
+def ratio(numerator, denominator):
+    r = numerator / denominator
+    return f"{r:,.0f}x" if r >= 100 else f"{r:.3g}x"
+
+
 def speed_table(rows):
     header = ("program", "wall s", "CPU s", "wall / hetsweep auto", "CPU / hetsweep auto",
               "wall / hetsweep materialized", "CPU / hetsweep materialized")
@@ -305,7 +321,7 @@ def compare(args, workdir):
         ratios = []
         for sampler in ("auto", "materialized"):
             if sampler in hetsweep:
-                ratios += [f"{seconds / hetsweep[sampler][0]:,.1f}x", f"{cpu / hetsweep[sampler][1]:,.1f}x"]
+                ratios += [ratio(seconds, hetsweep[sampler][0]), ratio(cpu, hetsweep[sampler][1])]
             else:
                 ratios += ["", ""]
         rows.append((name, f"{seconds:,.2f}", f"{cpu:,.2f}", *ratios))

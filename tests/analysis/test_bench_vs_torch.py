@@ -48,6 +48,13 @@ class AgreementTest(unittest.TestCase):
         self.assertEqual(problems, [])
         self.assertEqual(len(lines), 4)
 
+    def test_Agreement_ListsCellsInNumericOrderOfTheAxis(self):
+        values = {("hetero", "10"): [0.01] * 2, ("hetero", "3"): [0.9] * 2, ("hetero", "1"): [1.4] * 2,
+                  ("hetero", "6"): [0.01] * 2}
+        lines, _ = bench.agreement(rows(values), rows(values))
+        self.assertEqual([line.split(":")[0] for line in lines],
+                         [f"algorithm=hetero, heterogeneity={m}" for m in ("1", "3", "6", "10")])
+
     def test_Agreement_FailsWhenMeansDifferByMoreThanTheLimit(self):
         peer = dict(REFERENCE)
         peer[("hetero", "1")] = [v + 0.5 for v in REFERENCE[("hetero", "1")]]  # about 20 standard errors
