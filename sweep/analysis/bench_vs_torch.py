@@ -9,16 +9,17 @@ the runs, materialized sensing) and the NumPy reference (sweep/reference/numpy_s
    replaced (`run --restart`).
 2. PyTorch runs the same runs (their parameters read back from hetsweep's `export --csv`), once per --dtypes
    value, with torch.set_num_threads(--threads); the stepping alone is timed (not the imports; CPU time of
-   every thread). With
-   --torch-steps below the spec's steps, every run is cut to that many steps and the time is scaled to the
-   whole sweep; such a run is timed only, not compared.
+   every thread). With --torch-steps below the spec's steps, every run is cut to that many steps and the
+   time is scaled to the whole sweep (a step's cost does not depend on t); such a run is timed only, not
+   compared.
 3. NumPy (numpy_sim.simulate, called in this process) runs --numpy-runs of the runs for --numpy-steps steps
    each, one after the other; its wall time for the sweep is estimated as (the sweep's steps) / (its steps per
    second) / (RANKS - 1), i.e. one process per core of hetsweep's workers, perfectly parallel, and its CPU
    time as (the sweep's steps) times its CPU seconds per step.
    On a loaded machine compare the CPU times: wall times then measure the other load as much as the program.
-4. Agreement (`agreement()`): for each cell of the grid (the values of every axis but the replicate), the mean
-   over the replicates of the final --metric of every full-length PyTorch run against each hetsweep run.
+4. Agreement (`agreement()`): for each cell of the grid (the values of every parameter but the replicate),
+   the mean over the replicates of the final --metric of every full-length PyTorch run against each hetsweep
+   run; only finished (`done`) runs count.
    They agree when the means differ by at most --z-limit combined standard errors, or by at most --floor
    (cells whose spread vanishes, e.g. a spurious signal that died in both), and both means lie on the same
    side of --threshold at the --sides-at values of --axis (the transition). Exit 1 when they do not.
@@ -230,9 +231,9 @@ def ratio(numerator, denominator):
     return f"{r:,.0f}x" if r >= 100 else f"{r:.3g}x"
 
 
-def speed_table(rows):
-    header = ("program", "wall s", "CPU s", "wall / hetsweep auto", "CPU / hetsweep auto",
-              "wall / hetsweep materialized", "CPU / hetsweep materialized")
+def speed_table(samplers, rows):
+    header = ("program", "wall s", "CPU s",
+              *(f"{kind} / hetsweep {sampler}" for sampler in samplers for kind in ("wall", "CPU")))
     lines = [header] + rows
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(line, widths)) for line in lines)
@@ -306,7 +307,8 @@ def compare(args, workdir):
         peers[dtype] = (seconds, cpu, results)
         cut = "" if full else f", {args.torch_steps} steps a run, scaled"
         print(f"pytorch ({dtype}, {args.threads} threads{cut}): {seconds:.2f} s, {cpu:.2f} CPU-s", flush=True)
-    timings = [(f"hetsweep ({s}, mpirun -n {args.ranks})", seconds, cpu) for s, (seconds, cpu, _) in hetsweep.items()]
+    timings = [(f"hetsweep ({sampler}, mpirun -n {args.ranks})", seconds, cpu)
+               for sampler, (seconds, cpu, _) in hetsweep.items()]
     timings += [(f"pytorch ({d}, {args.threads} threads{'' if full else ', scaled'})", seconds, cpu)
                 for d, (seconds, cpu, _) in peers.items()]
     if args.numpy_runs:
@@ -319,13 +321,10 @@ def compare(args, workdir):
     rows = []
     for name, seconds, cpu in timings:
         ratios = []
-        for sampler in ("auto", "materialized"):
-            if sampler in hetsweep:
-                ratios += [ratio(seconds, hetsweep[sampler][0]), ratio(cpu, hetsweep[sampler][1])]
-            else:
-                ratios += ["", ""]
+        for sampler_seconds, sampler_cpu, _ in hetsweep.values():
+            ratios += [ratio(seconds, sampler_seconds), ratio(cpu, sampler_cpu)]
         rows.append((name, f"{seconds:,.2f}", f"{cpu:,.2f}", *ratios))
-    print(speed_table(rows))
+    print(speed_table(hetsweep, rows))
 
     if not full:
         print("\nagreement: not checked (PyTorch's runs were cut short)")

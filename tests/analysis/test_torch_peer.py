@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The PyTorch peer (sweep/reference/torch_sweep.py) agrees with hetsweep on a reduced sweep: bench_vs_torch.py's
-statistical check (means per cell within 4 standard errors or 0.05, the transition on the same side at
-M = 1 and M = 6) must pass. Skipped (exit 77) where PyTorch is not installed.
+statistical check (means per cell within 4 standard errors or 0.05, the transition on the same side of 0.3
+at M = 1 and M = 6) must pass. Skipped (exit 77) where PyTorch is not installed.
 
 Usage: test_torch_peer.py HETSWEEP_BINARY WORKDIR"""
 
@@ -14,8 +14,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "sweep" / "analysis" / "bench_vs_torch.py"
 SKIP = 77
-# d = 6, m = 100, 400 steps: hetero's spurious signal dies at M = 6 (below 0.05 at T -> infinity; 0.08 to 0.1
-# after 400 steps) and survives at M = 0 and 1; 8 replicates per cell.
+# d = 6, m = 100, 400 steps: hetero's spurious signal survives at M = 0 and 1 (about 1.4) and has nearly died
+# at M = 6 (0.05 to 0.1 after 400 steps: the small batch's gradient noise keeps it from zero, so the side is
+# judged against 0.3, not the paper's 0.05); 8 replicates per cell.
 REDUCED_SWEEP = """\
 name: torch-peer-reduced
 seed: 5
@@ -41,7 +42,8 @@ def main(hetsweep, workdir):
     spec.write_text(REDUCED_SWEEP)
     done = subprocess.run([sys.executable, str(BENCH), "--spec", str(spec), "--hetsweep", hetsweep,
                            "--workdir", str(workdir / "files"), "--samplers", "auto", "materialized",
-                           "--dtypes", "float32", "float64", "--threads", "1", "--numpy-runs", "0"],
+                           "--dtypes", "float32", "float64", "--threads", "1", "--numpy-runs", "0",
+                           "--threshold", "0.3"],
                           capture_output=True, text=True, check=False)
     print(done.stdout)
     print(done.stderr, file=sys.stderr)
