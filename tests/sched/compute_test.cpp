@@ -19,7 +19,10 @@ science::PendingRun small_run() {
 TEST(Compute, TurnsAnExceptionIntoAFailedOutcome) {
   science::PendingRun run;
   run.params.dim = 4;
-  run.params.batch_size = std::int64_t{1} << 40;  // the batch cannot be allocated
+  // The materialized sampler holds the batch's sensing matrices: 2^40 of them cannot be allocated (the exact
+  // sampler would not allocate per sample at all).
+  run.params.sampler = science::Sampler::materialized;
+  run.params.batch_size = std::int64_t{1} << 40;
   const auto result = compute(run);
   EXPECT_EQ(result.outcome.status, science::RowStatus::failed);
   EXPECT_FALSE(result.error.empty());
