@@ -40,6 +40,14 @@ run() {
   fi
 }
 
+# resumes_to_nothing FILE REFERENCE: resuming FILE (refine.yaml) computes nothing and asks for nothing, and
+# FILE ends equal to REFERENCE by key, /boundary included.
+resumes_to_nothing() {
+  expect 0 "refinement added 0 runs in this invocation; $1 holds 4 located crossings" -- run 1 refine.yaml -o "$1"
+  grep -q "computed 0 runs" out.txt || fail "resuming $1 computed runs again: $(cat out.txt)"
+  expect 0 "116 runs \(48 refinement runs\), 4 crossings, 0 differences" -- "${rows[@]}" same "$2" "$1"
+}
+
 case $case_name in
 ranks)
   write_spec refine.yaml 1000
@@ -72,10 +80,7 @@ PY
 
   # Resumed when finished: nothing to compute, nothing asked again, the file as it was.
   cp r1.h5 again.h5
-  expect 0 "refinement added 0 runs in this invocation; again.h5 holds 4 located crossings" -- \
-    run 1 refine.yaml -o again.h5
-  grep -q "computed 0 runs" out.txt || fail "a finished refining sweep computed runs again: $(cat out.txt)"
-  expect 0 "0 differences" -- "${rows[@]}" same r1.h5 again.h5
+  resumes_to_nothing again.h5 r1.h5
   ;;
 
 shards)
@@ -103,10 +108,7 @@ PY
   expect 0 "merged 116 runs from 2 files" -- "$hetsweep" merge merged.h5 shard0.h5 shard1.h5
   expect 0 "0 crossings" -- "$hetsweep" boundary merged.h5
   # Resuming the merged file computes nothing and writes its /boundary from the merged results.
-  expect 0 "refinement added 0 runs in this invocation; merged.h5 holds 4 located crossings" -- \
-    run 1 refine.yaml -o merged.h5
-  grep -q "computed 0 runs" out.txt || fail "the merged file computed runs again: $(cat out.txt)"
-  expect 0 "116 runs \(48 refinement runs\), 4 crossings, 0 differences" -- "${rows[@]}" same whole.h5 merged.h5
+  resumes_to_nothing merged.h5 whole.h5
   ;;
 
 killed)
