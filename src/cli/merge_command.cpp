@@ -12,6 +12,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/results_opening.hpp"
+#include "cli/sweep_refinement.hpp"
 #include "science/isa.hpp"
 #include "spec/grid.hpp"
 #include "spec/resume_policy.hpp"
@@ -89,9 +90,17 @@ int run_merge(const MergeOptions& options) {
     --still_pending;
   };
   for (const auto& reader : readers) reader->visit_finished_runs(merge_run);
+  // Each shard located the crossings of its own combinations: /boundary is what the merged results locate.
+  std::string boundary;
+  if (spec->refine) {
+    writer->flush();
+    const auto located = crossings_located_by_rows(*spec, *writer);
+    writer->write_boundary(located);
+    boundary = fmt::format("; /boundary holds {} located crossings", located.size());
+  }
   writer->close();
-  fmt::print(stderr, "hetsweep: merged {} runs from {} files into {} ({} already there, {} still pending)\n", merged,
-             options.inputs.size(), options.output, duplicates, still_pending);
+  fmt::print(stderr, "hetsweep: merged {} runs from {} files into {} ({} already there, {} still pending){}\n", merged,
+             options.inputs.size(), options.output, duplicates, still_pending, boundary);
   return exit_success;
 }
 

@@ -105,6 +105,16 @@ std::vector<spec::Crossing> located_crossings(const refine::Refiner& refiner) {
   return located;
 }
 
+std::vector<spec::Crossing> crossings_located_by_rows(const spec::SweepSpec& spec, const store::ResultsWriter& writer) {
+  refine::Refiner refiner(spec);
+  writer.visit_rows([&](const store::ResultsWriter::Row& row) {
+    if (row.status != science::RowStatus::pending) {
+      refiner.record(row.params, row.replicate, outcome_of(row.status), row.final_metrics);
+    }
+  });
+  return located_crossings(refiner);
+}
+
 void SweepRefinement::write_boundary() {
   auto located = located_crossings(*refiner_);
   if (boundary_written_ && located == written_) return;

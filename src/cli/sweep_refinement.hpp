@@ -28,6 +28,9 @@ refine::Outcome outcome_of(science::RowStatus status);
 // The crossings the refiner has located for good (resolved), as /boundary stores them.
 std::vector<spec::Crossing> located_crossings(const refine::Refiner& refiner);
 
+// The crossings the finished rows of `writer`'s file locate (as flushed): what its /boundary should hold.
+std::vector<spec::Crossing> crossings_located_by_rows(const spec::SweepSpec& spec, const store::ResultsWriter& writer);
+
 class SweepRefinement {
  public:
   // Reads every row of `writer`'s file: each is noted (never asked for again), the finished ones recorded.

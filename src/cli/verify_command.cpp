@@ -70,8 +70,8 @@ int run_verify(const VerifyOptions& options) {
                boundary.stored);
     if (boundary.missing > 0) {
       fmt::print(
-          "note: the finished runs locate {} crossing{} /boundary does not hold yet (a merged file, or a "
-          "sweep stopped between a result and its /boundary); `hetsweep run` on the file writes them\n",
+          "note: the finished runs locate {} crossing{} /boundary does not hold yet (a sweep stopped between a "
+          "result and its /boundary); `hetsweep run` on the file writes them\n",
           boundary.missing, boundary.missing == 1 ? "" : "s");
     }
   }

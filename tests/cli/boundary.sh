@@ -63,7 +63,8 @@ expect 1 "/boundary: the down crossing in \\[0.01, 0.03\\] at algorithm = hetero
   -- "$hetsweep" verify refine.h5
 
 # A merge carries the finished refinement rows (by key: a second input with the same rows adds nothing; a
-# pending one is not carried, the master asks for it again), not the boundary, which the master computes.
+# pending one is not carried, the master asks for it again); /boundary is what the merged rows locate (none
+# here: the fixture's rows bracket no crossing to the tolerance).
 expect 0 "merged 11 runs from 2 files into merged.h5 \(11 already there, 0 still pending\)" -- \
   "$hetsweep" merge merged.h5 refine.h5 refine.h5
 expect 0 "refine +pending +0 +done +3" -- "$hetsweep" status merged.h5
