@@ -7,12 +7,15 @@
 #include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <variant>
 
 #include "cli/exit_codes.hpp"
 #include "cli/results_opening.hpp"
+#include "cli/row_values.hpp"
 #include "cli/shard.hpp"
 #include "cli/sweep_rate.hpp"
+#include "refine/refiner.hpp"
 #include "spec/grid.hpp"
 #include "store/layout.hpp"
 
@@ -100,9 +103,18 @@ double unix_now() { return std::chrono::duration<double>(std::chrono::system_clo
 int check_complete(const std::string& path, const spec::SweepSpec& spec, const store::ResultsReader& reader,
                    const std::string& shard_text) {
   const Shard shard = shard_text.empty() ? Shard{} : parse_shard(shard_text);
+  // As `run` slices: a refined sweep by combination of the other axes, any other by run seed.
+  std::optional<refine::Refiner> refiner;
+  if (spec.refine && shard.count > 1) refiner.emplace(spec);
+  const auto shard_seed = [&](const store::RowSummary& row) {
+    if (!refiner) return spec::run_seed(spec.seed, row.key);
+    science::Params params = spec.base;
+    for (const auto& axis : spec.axes) science::find_parameter(axis.name)->set(params, row_value(spec, row, axis.name));
+    return refiner->combination_seed(params);
+  };
   std::int64_t total = 0, left = 0;
   reader.visit_rows([&](const store::RowSummary& row) {
-    if (!shard.contains(spec::run_seed(spec.seed, row.key))) return;
+    if (!shard.contains(shard_seed(row))) return;
     ++total;
     left += row.status == science::RowStatus::pending ? 1 : 0;
   });

@@ -105,6 +105,9 @@ for path in sys.argv[1:]:
         assert len(f["boundary"]["lo"]) == 2 and len(set(finished["step_size"].tolist())) == 1, path
 PY
   echo "PASS: each shard refines whole combinations (one step size each)"
+  # status --check --shard judges the runs that shard computes: whole combinations, as run slices them.
+  expect 0 "shard0.h5: complete, 58 runs of shard 0/2" -- "$hetsweep" status --check --shard 0/2 shard0.h5
+  expect 4 "" -- "$hetsweep" status --check --shard 1/2 shard0.h5
   # Each shard located its own crossings; the merge locates all of them from the merged results.
   expect 0 "merged 116 runs from 2 files .*; /boundary holds 4 located crossings" -- \
     "$hetsweep" merge merged.h5 shard0.h5 shard1.h5
